@@ -1,0 +1,123 @@
+using System.Linq;
+using Lightning.Generators.Helpers;
+using Lightning.Generators.Modules;
+using Lightning.Generators.Modules.Model;
+
+namespace Lightning.Generators.Hyperparameters;
+
+/// <summary>
+/// Writes the <c>HParams</c> record of a module (one property per <c>[Hyperparameter]</c>, with its default),
+/// its JSON reading and writing, the module's <c>Hparams</c> property and <c>Create(HParams)</c>.
+/// </summary>
+internal static class HParamsEmitter
+{
+    private const string Json = "global::Lightning.HyperParameterJson";
+
+    public static void Emit(SourceWriter w, ModuleSpec spec)
+    {
+        var hps = spec.Hyperparameters;
+        var ctorParams = hps.Where(h => h.Source == HyperparameterSource.ConstructorParameter).ToList();
+
+        w.Line("// ---- Hyperparameters ----");
+        w.Line();
+        foreach (var h in ctorParams)
+            w.Line("private readonly " + h.TypeName + " _lightningHparam" + h.PropertyName + " = " + h.MemberName + ";");
+        if (ctorParams.Count > 0) w.Line();
+
+        w.Line("/// <summary>The hyperparameters this module was built with (saved in checkpoints, shown in the summary).</summary>");
+        w.Line("public HParams Hparams => new HParams");
+        w.Open();
+        foreach (var h in hps)
+            w.Line(h.PropertyName + " = " + (h.Source == HyperparameterSource.ConstructorParameter ? "_lightningHparam" + h.PropertyName : "this." + h.MemberName) + ",");
+        w.Close(";");
+
+        if (spec.CanCreateFromHparams)
+        {
+            w.Line();
+            w.Line("/// <summary>Builds a " + spec.Name + " from <paramref name=\"hparams\"/> (as when reloading a checkpoint or parsing a command line).</summary>");
+            var args = string.Join(", ", ctorParams.Select(h => h.MemberName + ": hparams." + h.PropertyName));
+            var props = hps.Where(h => h.Source == HyperparameterSource.Property).ToList();
+            if (props.Count == 0)
+                w.Line("public static " + spec.Name + " Create(HParams hparams) => new " + spec.Name + "(" + args + ");");
+            else
+            {
+                w.Line("public static " + spec.Name + " Create(HParams hparams) => new " + spec.Name + "(" + args + ")");
+                w.Open();
+                foreach (var h in props) w.Line(h.MemberName + " = hparams." + h.PropertyName + ",");
+                w.Close(";");
+            }
+        }
+
+        w.Line();
+        w.Line("/// <summary>The hyperparameters of <see cref=\"" + spec.Name + "\"/>, with their defaults.</summary>");
+        w.Line("public sealed record HParams : global::Lightning.IHyperParameters");
+        w.Open();
+        foreach (var h in hps)
+        {
+            w.Line("/// <summary><c>" + h.JsonName + "</c>" + (h.Description is null ? "" : ": " + Xml(h.Description)) + "</summary>");
+            w.Line("public " + h.TypeName + " " + h.PropertyName + " { get; init; }" + (h.DefaultValue is null ? "" : " = " + h.DefaultValue + ";"));
+            w.Line();
+        }
+
+        w.Line("/// <summary>Every hyperparameter with its JSON name, value and description.</summary>");
+        w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Lightning.HyperParameter> Values => new global::Lightning.HyperParameter[]");
+        w.Open();
+        foreach (var h in hps)
+            w.Line("new(" + ModuleEmitter.Quote(h.JsonName) + ", " + h.PropertyName + ", " + (h.Description is null ? "null" : ModuleEmitter.Quote(h.Description)) + "),");
+        w.Close(";");
+        w.Line();
+
+        w.Line("/// <summary>Writes the hyperparameters as one JSON object.</summary>");
+        w.Line("public void WriteJson(global::System.Text.Json.Utf8JsonWriter writer)");
+        w.Open();
+        w.Line("writer.WriteStartObject();");
+        foreach (var h in hps)
+            w.Line(h.Kind == HyperparameterKind.Enum
+                ? Json + ".WriteEnum(writer, " + ModuleEmitter.Quote(h.JsonName) + ", " + h.PropertyName + ");"
+                : h.Kind == HyperparameterKind.Unsupported
+                    ? Json + ".Write(writer, " + ModuleEmitter.Quote(h.JsonName) + ", global::System.Convert.ToString(" + h.PropertyName + ", global::System.Globalization.CultureInfo.InvariantCulture) ?? \"\");"
+                    : Json + ".Write(writer, " + ModuleEmitter.Quote(h.JsonName) + ", " + h.PropertyName + ");");
+        w.Line("writer.WriteEndObject();");
+        w.Close();
+        w.Line();
+
+        w.Line("/// <summary>The hyperparameters as indented JSON.</summary>");
+        w.Line("public string ToJson() => " + Json + ".ToJson(this);");
+        w.Line();
+        w.Line("/// <summary>The hyperparameters as a readable table.</summary>");
+        w.Line("public string ToTable() => global::Lightning.HyperParameterTable.Format(this);");
+        w.Line();
+
+        var readable = hps.Where(h => h.Kind != HyperparameterKind.Unsupported).ToList();
+        w.Line("/// <summary>Reads hyperparameters from a JSON object; missing names keep their defaults, unknown names and wrong types are errors naming <paramref name=\"source\"/>.</summary>");
+        w.Line("public static HParams FromJson(string json, string source = \"hyperparameters of " + spec.Name + "\")");
+        w.Open();
+        w.Line("using var document = " + Json + ".ParseObject(json, source);");
+        w.Line("var hparams = new HParams();");
+        w.Line("foreach (var property in document.RootElement.EnumerateObject())");
+        w.Open();
+        w.Line("hparams = property.Name switch");
+        w.Open();
+        foreach (var h in readable)
+            w.Line(ModuleEmitter.Quote(h.JsonName) + " => hparams with { " + h.PropertyName + " = " + Read(h) + " },");
+        w.Line("_ => throw " + Json + ".Unknown(source, property.Name, " + ModuleEmitter.Quote(string.Join(", ", readable.Select(h => h.JsonName))) + "),");
+        w.Close(";");
+        w.Close();
+        w.Line("return hparams;");
+        w.Close();
+        w.Close();
+    }
+
+    private static string Read(HyperparameterSpec h) => h.Kind switch
+    {
+        HyperparameterKind.Boolean => Json + ".ReadBoolean(property, source)",
+        HyperparameterKind.Int32 => Json + ".ReadInt32(property, source)",
+        HyperparameterKind.Int64 => Json + ".ReadInt64(property, source)",
+        HyperparameterKind.Single => Json + ".ReadSingle(property, source)",
+        HyperparameterKind.Double => Json + ".ReadDouble(property, source)",
+        HyperparameterKind.String => Json + ".ReadString(property, source)",
+        _ => Json + ".ReadEnum<" + h.TypeName + ">(property, source)",
+    };
+
+    private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+}

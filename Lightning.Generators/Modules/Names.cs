@@ -1,0 +1,20 @@
+namespace Lightning.Generators.Modules;
+
+/// <summary>Metadata names of the attributes the generator reads (from Lightning.Abstractions).</summary>
+internal static class Names
+{
+    public const string LightningModuleAttribute = "Lightning.LightningModuleAttribute";
+    public const string HyperparameterAttribute = "Lightning.HyperparameterAttribute";
+    public const string TrainingStepAttribute = "Lightning.TrainingStepAttribute";
+    public const string ValidationStepAttribute = "Lightning.ValidationStepAttribute";
+    public const string TestStepAttribute = "Lightning.TestStepAttribute";
+    public const string PredictStepAttribute = "Lightning.PredictStepAttribute";
+    public const string ConfigureOptimizersAttribute = "Lightning.ConfigureOptimizersAttribute";
+    public const string AutomaticOptimization = "AutomaticOptimization";
+}
+
+/// <summary>Names of the generator's tracked pipeline steps (for caching tests).</summary>
+internal static class TrackingNames
+{
+    public const string ModuleSpec = nameof(ModuleSpec);
+}

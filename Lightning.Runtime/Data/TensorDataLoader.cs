@@ -1,0 +1,148 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lightning.Data;
+
+/// <summary>
+/// Batches over preloaded in-memory tensors: <c>x</c> and <c>y</c> hold every sample, first dimension = samples.
+/// Each enumeration is one epoch. Shuffled loaders draw a fresh permutation per epoch from their own generator
+/// (seeded with <c>seed</c>, so a seed gives the same sequence of epochs in every run), or from the global
+/// generator when no seed is given.
+/// </summary>
+/// <remarks>
+/// Each batch is a pair of fresh tensors (copies, made by <c>index_select</c> or a cloned slice) created lazily
+/// in <c>MoveNext</c>: they belong to the consumer, whose current dispose scope takes them, and writing to them
+/// never changes the source tensors. The loader never disposes <c>x</c> or <c>y</c>; whoever preloaded them
+/// owns them and must keep them alive while the loader is used.
+/// </remarks>
+public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor X, Tensor Y)>
+{
+    private readonly Tensor _x;
+    private readonly Tensor _y;
+    private readonly Generator? _generator;
+
+    /// <summary>Creates a loader over <paramref name="x"/> (inputs) and <paramref name="y"/> (targets).</summary>
+    /// <param name="x">The inputs, one row per sample.</param>
+    /// <param name="y">The targets, one row per sample (same first dimension as <paramref name="x"/>).</param>
+    /// <param name="batchSize">Samples per batch; the last batch may be smaller unless <paramref name="dropLast"/>.</param>
+    /// <param name="shuffle">Whether each epoch visits the samples in a new random order.</param>
+    /// <param name="dropLast">Whether to skip the last batch when it is smaller than <paramref name="batchSize"/>.</param>
+    /// <param name="seed">Seeds this loader's generator for shuffling; null uses torch's global generator.</param>
+    /// <exception cref="ArgumentException">A tensor is a scalar, the first dimensions differ, or <paramref name="batchSize"/> is not positive.</exception>
+    public TensorDataLoader(Tensor x, Tensor y, int batchSize, bool shuffle = false, bool dropLast = false, long? seed = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        if (x.Dimensions == 0)
+        {
+            throw new ArgumentException("x must have at least one dimension (the samples).", nameof(x));
+        }
+        if (y.Dimensions == 0)
+        {
+            throw new ArgumentException("y must have at least one dimension (the samples).", nameof(y));
+        }
+        if (x.shape[0] != y.shape[0])
+        {
+            throw new ArgumentException($"x and y must hold the same number of samples (first dimension): x has {x.shape[0]}, y has {y.shape[0]}.", nameof(y));
+        }
+        if (batchSize <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batchSize must be positive.");
+        }
+
+        _x = x;
+        _y = y;
+        BatchSize = batchSize;
+        Shuffle = shuffle;
+        DropLast = dropLast;
+        SampleCount = x.shape[0];
+        if (shuffle && seed is long s)
+        {
+            _generator = new Generator().manual_seed(s);
+        }
+    }
+
+    /// <summary>The number of samples (the first dimension of the tensors).</summary>
+    public long SampleCount { get; }
+
+    /// <summary>Samples per batch.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Whether each epoch visits the samples in a new random order.</summary>
+    public bool Shuffle { get; }
+
+    /// <summary>Whether a last, smaller batch is skipped.</summary>
+    public bool DropLast { get; }
+
+    /// <summary>The number of batches per epoch.</summary>
+    public int Count => checked((int)(DropLast ? SampleCount / BatchSize : (SampleCount + BatchSize - 1) / BatchSize));
+
+    /// <summary>Starts an epoch. Nothing is allocated until the first <c>MoveNext</c>.</summary>
+    public IEnumerator<(Tensor X, Tensor Y)> GetEnumerator() => Shuffle ? ShuffledBatches() : SequentialBatches();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>The samples in order, each batch a copy of a contiguous slice.</summary>
+    private IEnumerator<(Tensor X, Tensor Y)> SequentialBatches()
+    {
+        int count = Count;
+        for (int b = 0; b < count; b++)
+        {
+            long start = (long)b * BatchSize;
+            long length = Math.Min(BatchSize, SampleCount - start);
+            yield return (Slice(_x, start, length), Slice(_y, start, length));
+        }
+    }
+
+    /// <summary>The samples in a fresh random order, each batch gathered with <c>index_select</c>.</summary>
+    private IEnumerator<(Tensor X, Tensor Y)> ShuffledBatches()
+    {
+        int count = Count;
+        // Made in the first MoveNext, typically inside the consumer's per-step dispose scope: detach it so the
+        // scope does not free it while the epoch still needs it; the finally block frees it instead.
+        Tensor order = NewPermutation().DetachFromDisposeScope();
+        try
+        {
+            for (int b = 0; b < count; b++)
+            {
+                long start = (long)b * BatchSize;
+                long length = Math.Min(BatchSize, SampleCount - start);
+                Tensor xb, yb;
+                using (var indices = order.narrow(0, start, length))
+                {
+                    xb = _x.index_select(0, indices);
+                    yb = _y.index_select(0, indices);
+                }
+                yield return (xb, yb);
+            }
+        }
+        finally
+        {
+            order.Dispose();
+        }
+    }
+
+    /// <summary>A permutation of the sample indices on the device of <c>x</c>.</summary>
+    private Tensor NewPermutation()
+    {
+        var permutation = torch.randperm(SampleCount, generator: _generator);
+        if (_x.device_type == DeviceType.CPU)
+        {
+            return permutation;
+        }
+        using (permutation)
+        {
+            return permutation.to(_x.device);
+        }
+    }
+
+    /// <summary>A fresh copy of rows <c>[start, start + length)</c> of <paramref name="source"/>.</summary>
+    private static Tensor Slice(Tensor source, long start, long length)
+    {
+        using var view = source.narrow(0, start, length);
+        return view.clone();
+    }
+}

@@ -1,0 +1,71 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lightning;
+
+/// <summary>
+/// The trainer's side of one training epoch. The generated <c>RunTrainingEpoch</c> of a module calls these
+/// methods directly around each batch; everything here is cheap bookkeeping, except the backward pass and the
+/// optimizer step themselves.
+/// </summary>
+public sealed class TrainingLoop
+{
+    private readonly Trainer _trainer;
+    private readonly MetricStore _metrics;
+    private readonly torch.optim.Optimizer _optimizer;
+    private readonly ProgressBar? _progress;
+    private long _batchLimit;
+    private long _maxSteps;
+
+    internal TrainingLoop(Trainer trainer, MetricStore metrics, torch.optim.Optimizer optimizer, Device device, ProgressBar? progress)
+    {
+        _trainer = trainer;
+        _metrics = metrics;
+        _optimizer = optimizer;
+        _progress = progress;
+        Device = device;
+    }
+
+    /// <summary>The device batches are moved to.</summary>
+    public Device Device { get; }
+
+    /// <summary>Batches run in the current epoch so far.</summary>
+    public long BatchesRun { get; private set; }
+
+    internal void BeginEpoch(long batchLimit, long maxSteps)
+    {
+        _batchLimit = batchLimit;
+        _maxSteps = maxSteps;
+        BatchesRun = 0;
+    }
+
+    /// <summary>True when batch <paramref name="batchIdx"/> should run: within the batch limit, the step limit, and no stop was requested.</summary>
+    public bool ShouldRunBatch(long batchIdx) =>
+        batchIdx < _batchLimit && !_trainer.ShouldStop && (_maxSteps < 0 || _trainer.GlobalStep < _maxSteps);
+
+    /// <summary>Called after the batch is on the device, before the training step.</summary>
+    public void OnBatchStart(long batchIdx, long batchSize) => _metrics.BeginStep(batchSize);
+
+    /// <summary>Backpropagates <paramref name="loss"/>; returns false (nothing to do) when the step returned null.</summary>
+    public bool Backward(Tensor? loss)
+    {
+        if (loss is null) return false;
+        loss.backward();
+        return true;
+    }
+
+    /// <summary>Steps the optimizer and clears the gradients for the next batch.</summary>
+    public void OptimizerStep()
+    {
+        _optimizer.step();
+        _optimizer.zero_grad();
+        _trainer.GlobalStep++;
+    }
+
+    /// <summary>Called at the end of each batch, still inside its dispose scope (so logged values can be read).</summary>
+    public void OnBatchEnd(long batchIdx)
+    {
+        BatchesRun++;
+        _progress?.Update(BatchesRun, _metrics);
+    }
+}

@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using TorchSharp;
+
+namespace Lightning;
+
+/// <summary>Lightning's model summary: the top-level layers with their types and parameter counts, then totals.</summary>
+public static class ModelSummary
+{
+    /// <summary>Formats the summary table of <paramref name="module"/>.</summary>
+    public static string Format(torch.nn.Module module)
+    {
+        var rows = new List<(string Index, string Name, string Type, string Params)>();
+        int i = 0;
+        foreach (var (name, child) in module.named_children())
+            rows.Add((i++.ToString(CultureInfo.InvariantCulture), name, child.GetType().Name, Count(child.parameters().Sum(p => p.numel()))));
+
+        long trainable = 0, frozen = 0, bytes = 0;
+        foreach (var p in module.parameters())
+        {
+            if (p.requires_grad) trainable += p.numel(); else frozen += p.numel();
+            bytes += p.numel() * p.element_size();
+        }
+
+        int wi = Math.Max(1, rows.Select(r => r.Index.Length).DefaultIfEmpty(0).Max());
+        int wn = Math.Max(4, rows.Select(r => r.Name.Length).DefaultIfEmpty(0).Max());
+        int wt = Math.Max(4, rows.Select(r => r.Type.Length).DefaultIfEmpty(0).Max());
+        int wp = Math.Max(6, rows.Select(r => r.Params.Length).DefaultIfEmpty(0).Max());
+        string header = $"{"".PadRight(wi)} | {"Name".PadRight(wn)} | {"Type".PadRight(wt)} | {"Params".PadRight(wp)}";
+        var rule = new string('-', header.Length);
+        var sb = new StringBuilder();
+        sb.AppendLine(header).AppendLine(rule);
+        foreach (var r in rows)
+            sb.AppendLine($"{r.Index.PadRight(wi)} | {r.Name.PadRight(wn)} | {r.Type.PadRight(wt)} | {r.Params.PadRight(wp)}");
+        sb.AppendLine(rule);
+        sb.AppendLine($"{Count(trainable),-10}Trainable params");
+        sb.AppendLine($"{Count(frozen),-10}Non-trainable params");
+        sb.AppendLine($"{Count(trainable + frozen),-10}Total params");
+        sb.Append($"{(bytes / 1e6).ToString("0.000", CultureInfo.InvariantCulture),-10}Total estimated model params size (MB)");
+        return sb.ToString();
+    }
+
+    /// <summary>A parameter count as Lightning prints it: 640, 73.9 K, 1.2 M.</summary>
+    public static string Count(long n)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        if (n < 1000) return n.ToString(ci);
+        string[] units = { " K", " M", " B", " T" };
+        double v = n;
+        int u = -1;
+        while (v >= 1000 && u < units.Length - 1) { v /= 1000; u++; }
+        return (v >= 100 ? v.ToString("0", ci) : v.ToString("0.0", ci)) + units[u];
+    }
+}
+
+/// <summary>The hyperparameters as a two-column table.</summary>
+public static class HyperParameterTable
+{
+    /// <summary>Formats <paramref name="hparams"/>: one row per hyperparameter with its value (and description when set).</summary>
+    public static string Format(IHyperParameters hparams)
+    {
+        var values = hparams.Values;
+        if (values.Count == 0) return "(no hyperparameters)";
+        int wn = Math.Max(14, values.Max(v => v.Name.Length));
+        var rows = values.Select(v => (v.Name, Value: FormatValue(v.Value), v.Description)).ToList();
+        int wv = Math.Max(5, rows.Max(r => r.Value.Length));
+        var sb = new StringBuilder();
+        sb.Append("Hyperparameter".PadRight(wn)).Append(" | ").Append("Value".PadRight(wv)).AppendLine();
+        sb.Append('-', wn + wv + 3).AppendLine();
+        foreach (var r in rows)
+        {
+            sb.Append(r.Name.PadRight(wn)).Append(" | ").Append(r.Value.PadRight(wv));
+            if (!string.IsNullOrEmpty(r.Description)) sb.Append("  ").Append(r.Description);
+            sb.AppendLine();
+        }
+        return sb.ToString().TrimEnd();
+    }
+
+    /// <summary>Formats one value invariantly (round-trippable numbers, strings as they are).</summary>
+    public static string FormatValue(object value) => value switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value?.ToString() ?? "null",
+    };
+}

@@ -1,0 +1,154 @@
+using System;
+using System.IO;
+using System.Linq;
+using Xunit;
+
+namespace Lightning.Tests.Generation;
+
+/// <summary>
+/// The generated code of typical module shapes, compared with golden files in Golden/. On a mismatch the test
+/// writes <c>Name.received.txt</c> beside the golden file and fails; to accept the new output, set
+/// LIGHTNING_ACCEPT_GOLDEN=1 and run the tests again (then review the diff).
+/// </summary>
+public class GoldenTests
+{
+    private const string Usings = """
+        using Lightning;
+        using TorchSharp;
+        using static TorchSharp.torch;
+        using static TorchSharp.torch.nn;
+        """;
+
+    [Fact]
+    public void TupleBatchWithValidation() => Verify(nameof(TupleBatchWithValidation), Usings + """
+
+        namespace Samples;
+
+        [LightningModule]
+        public partial class Classifier([Hyperparameter(Description = "hidden units")] int hidden = 32)
+            : Module<Tensor, Tensor>(nameof(Classifier))
+        {
+            [Hyperparameter] public double LearningRate { get; init; } = 3e-4;
+            [Hyperparameter] public string Optimizer { get; init; } = "adam";
+
+            private readonly TorchSharp.Modules.Linear fc1 = Linear(4, hidden);
+            private readonly TorchSharp.Modules.Linear fc2 = Linear(hidden, 3);
+
+            public override Tensor forward(Tensor x) => fc2.forward(functional.relu(fc1.forward(x)));
+
+            [TrainingStep]
+            Tensor TrainingStep((Tensor X, Tensor Y) batch, long batchIdx)
+            {
+                var loss = functional.cross_entropy(forward(batch.X), batch.Y);
+                Log("loss", loss, progBar: true);
+                return loss;
+            }
+
+            [ValidationStep]
+            void ValidationStep((Tensor X, Tensor Y) batch, long batchIdx) =>
+                Log("val_loss", functional.cross_entropy(forward(batch.X), batch.Y));
+
+            [ConfigureOptimizers]
+            Optimization ConfigureOptimizers() => torch.optim.Adam(parameters(), lr: LearningRate);
+        }
+        """);
+
+    [Fact]
+    public void RecordBatchWithoutValidation() => Verify(nameof(RecordBatchWithoutValidation), Usings + """
+
+        namespace Samples.Regression;
+
+        public sealed record Sample(Tensor Features, Tensor Target, string Source);
+
+        public enum Mode { Fast, Careful }
+
+        [LightningModule]
+        public sealed partial class Regressor : Module<Tensor, Tensor>
+        {
+            [Hyperparameter] public float Lr { get; init; } = 0.01f;
+            [Hyperparameter] public long Seed { get; init; } = 7L;
+            [Hyperparameter] public bool Shuffle { get; init; } = true;
+            [Hyperparameter] public Mode Mode { get; init; } = Mode.Careful;
+
+            private readonly TorchSharp.Modules.Linear fc = Linear(3, 1);
+
+            public Regressor() : base(nameof(Regressor)) => RegisterComponents();
+
+            public override Tensor forward(Tensor x) => fc.forward(x);
+
+            [TrainingStep]
+            Tensor Step(Sample batch)
+            {
+                var loss = functional.mse_loss(forward(batch.Features), batch.Target);
+                Log("train_mse", loss);
+                return loss;
+            }
+
+            [ConfigureOptimizers]
+            torch.optim.Optimizer Optimizers() => torch.optim.SGD(parameters(), learningRate: Lr);
+        }
+        """);
+
+    [Fact]
+    public void ArrayBatchNestedWithTestAndPredict() => Verify(nameof(ArrayBatchNestedWithTestAndPredict), Usings + """
+
+        namespace Samples;
+
+        public static partial class Outer
+        {
+            [LightningModule]
+            public partial class Encoder : Module<Tensor, Tensor>
+            {
+                private readonly TorchSharp.Modules.Linear fc = Linear(2, 2);
+
+                public Encoder() : base(nameof(Encoder)) => RegisterComponents();
+
+                public override Tensor forward(Tensor x) => fc.forward(x);
+
+                [TrainingStep]
+                Tensor TrainingStep(Tensor[] batch, long batchIdx) => functional.mse_loss(forward(batch[0]), batch[1]);
+
+                [TestStep]
+                void TestStep(Tensor[] batch, long batchIdx)
+                {
+                    const string key = "test_mse";
+                    Log(key, functional.mse_loss(forward(batch[0]), batch[1]));
+                }
+
+                [PredictStep]
+                (Tensor Prediction, int Index) PredictStep(Tensor[] batch, long batchIdx) => (forward(batch[0]), (int)batchIdx);
+
+                [ConfigureOptimizers]
+                Optimization ConfigureOptimizers() => torch.optim.Adam(parameters());
+            }
+        }
+        """);
+
+    private static void Verify(string name, string source)
+    {
+        var (files, diagnostics) = GeneratorHarness.Run(source);
+        Assert.True(diagnostics.IsEmpty, "The generated code does not compile cleanly:\n" + string.Join("\n", diagnostics));
+        var file = Assert.Single(files);
+        Assert.EndsWith(".Lightning.g.cs", file.HintName);
+
+        var dir = Path.Combine(GeneratorHarness.ProjectDirectory(), "Golden");
+        var golden = Path.Combine(dir, name + ".txt");
+        var received = Path.Combine(dir, name + ".received.txt");
+        var actual = file.Text.Replace("\r\n", "\n");
+        if (Environment.GetEnvironmentVariable("LIGHTNING_ACCEPT_GOLDEN") == "1")
+        {
+            File.WriteAllText(golden, actual);
+            if (File.Exists(received)) File.Delete(received);
+            return;
+        }
+        var expected = File.Exists(golden) ? File.ReadAllText(golden).Replace("\r\n", "\n") : "";
+        if (expected == actual)
+        {
+            if (File.Exists(received)) File.Delete(received);
+            return;
+        }
+        File.WriteAllText(received, actual);
+        var line = expected.Split('\n').Zip(actual.Split('\n')).Select((p, i) => (p, i)).FirstOrDefault(x => x.p.First != x.p.Second);
+        Assert.Fail($"Generated code differs from {golden} (first difference at line {line.i + 1}). Wrote {received}.");
+    }
+}

@@ -1,0 +1,74 @@
+using System;
+using System.Linq;
+using System.Text.RegularExpressions;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Lightning.Tests.Runtime;
+
+public sealed class ModelSummaryTests
+{
+    [Theory]
+    [InlineData(0L, "0")]
+    [InlineData(640L, "640")]
+    [InlineData(999L, "999")]
+    [InlineData(1_000L, "1.0 K")]
+    [InlineData(73_900L, "73.9 K")]
+    [InlineData(137_000L, "137 K")]
+    [InlineData(1_200_000L, "1.2 M")]
+    [InlineData(25_600_000_000L, "25.6 B")]
+    [InlineData(3_000_000_000_000L, "3.0 T")]
+    [InlineData(4_000_000_000_000_000L, "4000 T")]
+    public void CountFormatsLikeLightning(long n, string expected) => Assert.Equal(expected, ModelSummary.Count(n));
+
+    private static torch.nn.Module<Tensor, Tensor> SmallNet() => torch.nn.Sequential(
+        ("fc1", torch.nn.Linear(4, 3)),
+        ("act", torch.nn.ReLU()),
+        ("fc2", torch.nn.Linear(3, 2)));
+
+    private static string[] Lines(string text) => text.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+
+    [Fact]
+    public void FormatListsChildrenAndTotals()
+    {
+        using var net = SmallNet();
+        var lines = Lines(ModelSummary.Format(net));
+
+        var rows = lines.Where(l => Regex.IsMatch(l, @"^\d+ \|"))
+                        .Select(l => l.Split('|').Select(c => c.Trim()).ToArray())
+                        .ToArray();
+        Assert.Equal(3, rows.Length);
+        Assert.Equal(new[] { "0", "fc1", "Linear", "15" }, rows[0]);
+        Assert.Equal(new[] { "1", "act", "ReLU", "0" }, rows[1]);
+        Assert.Equal(new[] { "2", "fc2", "Linear", "8" }, rows[2]);
+
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^23\s+Trainable params$"));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^0\s+Non-trainable params$"));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^23\s+Total params$"));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^0\.000\s+Total estimated model params size \(MB\)$"));
+        Assert.Matches(@"^\s+\| Name\s+\| Type\s+\| Params", lines[0]);
+    }
+
+    [Fact]
+    public void FrozenParametersAreNonTrainable()
+    {
+        using var net = SmallNet();
+        var fc1Weight = net.named_parameters().Single(p => p.name == "fc1.weight").parameter;
+        fc1Weight.requires_grad = false;
+        var lines = Lines(ModelSummary.Format(net));
+
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^11\s+Trainable params$"));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^12\s+Non-trainable params$"));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^23\s+Total params$"));
+    }
+
+    [Fact]
+    public void ModuleWithoutChildrenHasNoRows()
+    {
+        using var linear = torch.nn.Linear(2, 2);
+        var lines = Lines(ModelSummary.Format(linear));
+        Assert.DoesNotContain(lines, l => Regex.IsMatch(l, @"^\d+ \|"));
+        Assert.Contains(lines, l => Regex.IsMatch(l, @"^6\s+Total params$"));
+    }
+}

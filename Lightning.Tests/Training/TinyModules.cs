@@ -1,0 +1,99 @@
+using Lightning;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Lightning.Tests.Training;
+
+/// <summary>A small classifier over 4 features and 3 classes, trained through generated code in the tests.</summary>
+[LightningModule]
+public partial class TinyClassifier([Hyperparameter(Description = "hidden units")] int hidden = 16)
+    : Module<Tensor, Tensor>(nameof(TinyClassifier))
+{
+    [Hyperparameter] public double LearningRate { get; init; } = 0.05;
+    [Hyperparameter] public string Optimizer { get; init; } = "adam";
+
+    private readonly Linear fc1 = Linear(4, hidden);
+    private readonly Linear fc2 = Linear(hidden, 3);
+
+    /// <summary>Training steps taken, to check limits.</summary>
+    public int TrainingSteps { get; private set; }
+
+    /// <summary>Validation steps taken.</summary>
+    public int ValidationSteps { get; private set; }
+
+    public override Tensor forward(Tensor x) => fc2.forward(functional.relu(fc1.forward(x)));
+
+    [TrainingStep]
+    private Tensor TrainingStep((Tensor X, Tensor Y) batch, long batchIdx)
+    {
+        TrainingSteps++;
+        var logits = forward(batch.X);
+        var loss = functional.cross_entropy(logits, batch.Y);
+        Log("loss", loss, progBar: true);
+        Log("acc", logits.argmax(1).eq(batch.Y).to_type(ScalarType.Float32).mean());
+        return loss;
+    }
+
+    [ValidationStep]
+    private void ValidationStep((Tensor X, Tensor Y) batch, long batchIdx)
+    {
+        ValidationSteps++;
+        var logits = forward(batch.X);
+        Log("val_loss", functional.cross_entropy(logits, batch.Y));
+        Log("val_acc", logits.argmax(1).eq(batch.Y).to_type(ScalarType.Float32).mean(), progBar: true);
+    }
+
+    [TestStep]
+    private void TestStep((Tensor X, Tensor Y) batch, long batchIdx)
+    {
+        var logits = forward(batch.X);
+        Log("test_acc", logits.argmax(1).eq(batch.Y).to_type(ScalarType.Float32).mean());
+        Log("test_batches", 1.0);
+    }
+
+    [PredictStep]
+    private Tensor PredictStep((Tensor X, Tensor Y) batch, long batchIdx) => forward(batch.X).argmax(1);
+
+    [ConfigureOptimizers]
+    private Optimization ConfigureOptimizers() => Optimizer == "sgd"
+        ? torch.optim.SGD(parameters(), learningRate: LearningRate)
+        : torch.optim.Adam(parameters(), lr: LearningRate);
+}
+
+/// <summary>A batch as a record, to check the generated device transfer for records.</summary>
+public sealed record RegressionBatch(Tensor Features, Tensor Target);
+
+/// <summary>Linear regression on a record batch; its training step skips odd batches by returning null.</summary>
+[LightningModule]
+public sealed partial class TinyRegressor : Module<Tensor, Tensor>
+{
+    private readonly Linear fc = Linear(3, 1);
+
+    public TinyRegressor() : base(nameof(TinyRegressor)) => RegisterComponents();
+
+    [Hyperparameter] public bool SkipOddBatches { get; init; }
+
+    public int OptimizerStepsSkipped { get; private set; }
+
+    public override Tensor forward(Tensor x) => fc.forward(x);
+
+    [TrainingStep]
+    private Tensor? TrainingStep(RegressionBatch batch, long batchIdx)
+    {
+        if (SkipOddBatches && batchIdx % 2 == 1)
+        {
+            OptimizerStepsSkipped++;
+            return null;
+        }
+        var loss = functional.mse_loss(forward(batch.Features), batch.Target);
+        Log("mse", loss);
+        return loss;
+    }
+
+    [ConfigureOptimizers]
+    private torch.optim.Optimizer ConfigureOptimizers() => torch.optim.SGD(parameters(), learningRate: 0.1);
+
+    public Linear Layer => fc;
+}
