@@ -17,7 +17,6 @@ public sealed class MetricStore
     private readonly List<MetricSlot> _order = new();
     private Dictionary<string, MetricSlot>? _dynamic;
     private int _run;
-    private long _step;
     private long _batchSize = 1;
     private Scalar? _batchSizeScalar;
 
@@ -49,7 +48,9 @@ public sealed class MetricStore
         }
         if (v.dim() != 0) v = v.reshape(Array.Empty<long>());
         s.Sum.add_(v, BatchSizeScalar());
-        s.LastTensor = v;
+        // Keep the last value (a view, no copy) past this step's scope, so the progress bar can read it later.
+        s.LastTensor?.Dispose();
+        s.LastTensor = v.DetachFromDisposeScope();
         s.LastHost = double.NaN;
     }
 
@@ -58,6 +59,7 @@ public sealed class MetricStore
     {
         var s = Begin(slot, name, progBar);
         s.HostSum += value * _batchSize;
+        s.LastTensor?.Dispose();
         s.LastTensor = null;
         s.LastHost = value;
     }
@@ -73,7 +75,6 @@ public sealed class MetricStore
         }
         s.ProgBar |= progBar;
         s.Count += _batchSize;
-        s.LastStep = _step;
         return s;
     }
 
@@ -102,7 +103,6 @@ public sealed class MetricStore
     /// <summary>Starts a step over a batch of <paramref name="batchSize"/> samples.</summary>
     internal void BeginStep(long batchSize)
     {
-        _step++;
         if (batchSize != _batchSize)
         {
             _batchSize = batchSize;
@@ -122,14 +122,14 @@ public sealed class MetricStore
 
     /// <summary>
     /// The values to show on the progress bar: during training the value of the last step, during evaluation
-    /// the running mean. Call only between a step's start and the end of its dispose scope.
+    /// the running mean.
     /// </summary>
     internal void ProgressBarValues(List<KeyValuePair<string, double>> into)
     {
         foreach (var s in _order)
         {
             if (s.Run != _run || !s.ProgBar) continue;
-            into.Add(new(s.Name, IsTraining ? s.Last(_step) : s.Mean()));
+            into.Add(new(s.Name, IsTraining ? s.Last() : s.Mean()));
         }
     }
 
@@ -152,8 +152,7 @@ public sealed class MetricStore
         public Tensor? Sum;
         public double HostSum;
         public double Count;
-        public long LastStep;
-        public Tensor? LastTensor;   // valid only during step LastStep (it lives in that step's dispose scope)
+        public Tensor? LastTensor;   // the last tensor value, read (and released) when the progress bar needs it
         public double LastHost = double.NaN;
 
         public void Reset(int run, Stage stage)
@@ -164,17 +163,19 @@ public sealed class MetricStore
             Sum?.zero_();
             HostSum = 0;
             Count = 0;
+            LastTensor?.Dispose();
             LastTensor = null;
             LastHost = double.NaN;
         }
 
         public double Mean() => Count == 0 ? double.NaN : ((Sum is null ? 0 : Sum.item<double>()) + HostSum) / Count;
 
-        public double Last(long currentStep)
+        public double Last()
         {
-            if (LastTensor is not null && LastStep == currentStep)
+            if (LastTensor is not null)
             {
                 LastHost = LastTensor.ToDouble();
+                LastTensor.Dispose();
                 LastTensor = null;
             }
             return LastHost;

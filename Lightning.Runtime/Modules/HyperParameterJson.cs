@@ -27,10 +27,11 @@ public static class HyperParameterJson
         JsonDocument doc;
         try { doc = JsonDocument.Parse(json); }
         catch (JsonException e) { throw new LightningException($"{source}: not valid JSON ({e.Message}).", e); }
-        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        var kind = doc.RootElement.ValueKind;
+        if (kind != JsonValueKind.Object)
         {
             doc.Dispose();
-            throw new LightningException($"{source}: expected a JSON object of hyperparameters, got {doc.RootElement.ValueKind}.");
+            throw new LightningException($"{source}: expected a JSON object of hyperparameters, got {kind}.");
         }
         return doc;
     }
@@ -63,8 +64,9 @@ public static class HyperParameterJson
 
     public static TEnum ReadEnum<TEnum>(JsonProperty p, string source) where TEnum : struct, Enum
     {
-        if (p.Value.ValueKind == JsonValueKind.String && Enum.TryParse<TEnum>(p.Value.GetString(), ignoreCase: true, out var v) && Enum.IsDefined(v))
-            return v;
+        if (p.Value.ValueKind == JsonValueKind.String)
+            foreach (var name in Enum.GetNames<TEnum>())
+                if (string.Equals(name, p.Value.GetString(), StringComparison.OrdinalIgnoreCase)) return Enum.Parse<TEnum>(name);
         throw Expected(p, source, "one of " + string.Join(", ", Enum.GetNames<TEnum>()));
     }
 

@@ -43,16 +43,16 @@ public static class ModelSummary
         return sb.ToString();
     }
 
-    /// <summary>A parameter count as Lightning prints it: 640, 73.9 K, 1.2 M.</summary>
+    /// <summary>A parameter count as Lightning prints it: 640, 73.9 K, 137 K, 1.2 M (three significant digits, truncated from 100 up).</summary>
     public static string Count(long n)
     {
         var ci = CultureInfo.InvariantCulture;
-        if (n < 1000) return n.ToString(ci);
-        string[] units = { " K", " M", " B", " T" };
-        double v = n;
-        int u = -1;
-        while (v >= 1000 && u < units.Length - 1) { v /= 1000; u++; }
-        return (v >= 100 ? v.ToString("0", ci) : v.ToString("0.0", ci)) + units[u];
+        string[] labels = { "", " K", " M", " B", " T" };
+        int digits = n > 0 ? (int)Math.Floor(Math.Log10(n)) + 1 : 1;
+        int groups = Math.Min((digits + 2) / 3, labels.Length);
+        double scaled = n / Math.Pow(10, 3 * (groups - 1));
+        if (groups == 1 || scaled >= 100) return ((long)scaled).ToString(ci) + labels[groups - 1];
+        return scaled.ToString("0.0", ci) + labels[groups - 1];
     }
 }
 

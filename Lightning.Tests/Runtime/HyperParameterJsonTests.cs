@@ -122,11 +122,24 @@ public sealed class HyperParameterJsonTests
     [InlineData("\"\"")]
     [InlineData("1")]
     [InlineData("\"KeepHeap, TopPad\"")]
+    [InlineData("\"1\"")]
     public void ReadEnumRejectsUnknownNames(string value)
     {
         var e = Fails("{\"allocator\": " + value + "}", HyperParameterJson.ReadEnum<AllocatorPolicy>);
         Assert.Contains("'allocator'", e.Message);
         Assert.Contains("one of Recommended, None, TrimAndMmapThreshold, TopPad, KeepHeap", e.Message);
+    }
+
+    [Theory]
+    [InlineData("[1, 2]", "Array")]
+    [InlineData("3", "Number")]
+    [InlineData("\"lr\"", "String")]
+    [InlineData("null", "Null")]
+    public void NonObjectJsonNamesTheSourceAndTheKind(string json, string kind)
+    {
+        var e = Assert.Throws<LightningException>(() => HyperParameterJson.ParseObject(json, "--config"));
+        Assert.StartsWith("--config: expected a JSON object", e.Message);
+        Assert.Contains(kind, e.Message);
     }
 
     [Fact]

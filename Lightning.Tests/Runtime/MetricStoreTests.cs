@@ -28,6 +28,23 @@ public sealed class MetricStoreTests
     }
 
     [Fact]
+    public void ProgressBarShowsAValueLoggedInAnEarlierStep()
+    {
+        var store = new MetricStore("loss", "acc");
+        store.BeginRun(Stage.Fit, training: true);
+        Step(store, 4, () =>
+        {
+            store.Log(0, "loss", torch.tensor(1.0f), progBar: true);
+            store.Log(1, "acc", torch.tensor(0.5f), progBar: true);
+        });
+        Step(store, 4, () => store.Log(0, "loss", torch.tensor(2.0f), progBar: true));
+
+        var bar = Bar(store).ToDictionary(kv => kv.Key, kv => kv.Value);
+        Assert.Equal(2.0, bar["loss"]);
+        Assert.Equal(0.5, bar["acc"]);
+    }
+
+    [Fact]
     public void TensorMeanIsWeightedByBatchSize()
     {
         var store = new MetricStore("loss");
