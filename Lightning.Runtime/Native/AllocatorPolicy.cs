@@ -24,7 +24,7 @@ public enum AllocatorPolicy
     TopPad,
 
     /// <summary>
-    /// Every allocation from the heap (<c>M_MMAP_MAX</c> 0), which is never trimmed (<c>M_TRIM_THRESHOLD</c> 4 GiB)
+    /// Every allocation from the heap (<c>M_MMAP_MAX</c> 0), which is never trimmed (<c>M_TRIM_THRESHOLD</c> 2 GiB)
     /// and grows in 256 MiB steps (<c>M_TOP_PAD</c>): large activations are reused between steps instead of being
     /// mapped and faulted in every time.
     /// </summary>

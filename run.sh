@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets up what is missing (Debian's Fashion-MNIST package), builds in Release and trains the
+# Fashion-MNIST sample with its defaults. Extra arguments go to the sample, e.g. --max-epochs 1.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "Installing Debian's dataset-fashion-mnist (the data set, ~30 MB)..."
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq dataset-fashion-mnist
+fi
+
+dotnet build samples/FashionMnist/FashionMnist.csproj -c Release -nologo -v quiet
+exec dotnet samples/FashionMnist/bin/Release/net10.0/FashionMnist.dll "$@"
