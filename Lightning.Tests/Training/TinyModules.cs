@@ -73,7 +73,7 @@ public sealed partial class TinyRegressor : Module<Tensor, Tensor>
 
     public TinyRegressor() : base(nameof(TinyRegressor)) => RegisterComponents();
 
-    [Hyperparameter] public bool SkipOddBatches { get; init; }
+    [Hyperparameter] public bool SkipOddBatches { get; init; } = false;
 
     public int OptimizerStepsSkipped { get; private set; }
 

@@ -1,0 +1,101 @@
+using Microsoft.CodeAnalysis;
+
+namespace Lightning.Generators.Diagnostics;
+
+/// <summary>
+/// Every diagnostic Lightning reports, in one place, with stable IDs. Each has a help page in
+/// docs/diagnostics/LTNxxxx.md and a line in AnalyzerReleases.Unshipped.md.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Category = "Lightning";
+
+    public const string NotPartialId = "LTN0001";
+    public const string NoTrainingStepId = "LTN0002";
+    public const string NoOptimizerId = "LTN0003";
+    public const string BadOptimizerReturnId = "LTN0004";
+    public const string ManualOptimizationCallId = "LTN0005";
+    public const string StepSignatureId = "LTN0006";
+    public const string HyperparameterTypeId = "LTN0007";
+    public const string HyperparameterDefaultId = "LTN0008";
+    public const string HyperparameterNotSettableId = "LTN0009";
+    public const string NonConstantLogKeyId = "LTN0010";
+    public const string LogForbiddenId = "LTN0011";
+    public const string HostSyncId = "LTN0012";
+
+    private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity, string description) =>
+        new(id, title, message, Category, severity, isEnabledByDefault: true,
+            description: description + " See docs/diagnostics/" + id + ".md.");
+
+    public static readonly DiagnosticDescriptor NotPartial = Rule(NotPartialId,
+        "A Lightning module must be partial",
+        "'{0}' must be declared partial so the Lightning generator can add its training loop{1}",
+        DiagnosticSeverity.Error,
+        "The generator adds members to the module class (and to every type it is nested in), which is only possible for partial types.");
+
+    public static readonly DiagnosticDescriptor NoTrainingStep = Rule(NoTrainingStepId,
+        "A Lightning module needs a [TrainingStep] method",
+        "Lightning module '{0}' has no [TrainingStep] method: the trainer has nothing to run per batch",
+        DiagnosticSeverity.Error,
+        "Add a method 'Tensor TrainingStep(TBatch batch, long batchIdx)' marked [TrainingStep] that returns the loss.");
+
+    public static readonly DiagnosticDescriptor NoOptimizer = Rule(NoOptimizerId,
+        "A Lightning module needs an optimizer",
+        "Lightning module '{0}' has no [ConfigureOptimizers] method: nothing would update its weights",
+        DiagnosticSeverity.Error,
+        "Add a method marked [ConfigureOptimizers] that returns an optimizer over parameters(), e.g. torch.optim.Adam(parameters()).");
+
+    public static readonly DiagnosticDescriptor BadOptimizerReturn = Rule(BadOptimizerReturnId,
+        "[ConfigureOptimizers] must return one optimizer",
+        "[ConfigureOptimizers] method '{0}' {1}; expected no parameters and a return type of torch.optim.Optimizer (or a subclass) or Lightning.Optimization",
+        DiagnosticSeverity.Error,
+        "Under automatic optimization a module has exactly one optimizer (optionally with a learning-rate scheduler, through Lightning.Optimization).");
+
+    public static readonly DiagnosticDescriptor ManualOptimizationCall = Rule(ManualOptimizationCallId,
+        "Do not call backward(), step() or zero_grad() under automatic optimization",
+        "'{0}' is called in training-step code of '{1}', but the trainer already does it after the step (automatic optimization)",
+        DiagnosticSeverity.Error,
+        "The generated loop calls backward(), the optimizer step and zero_grad() itself; calling them again trains twice per batch or drops gradients. Remove the call, or set [LightningModule(AutomaticOptimization = false)] to do it yourself.");
+
+    public static readonly DiagnosticDescriptor StepSignature = Rule(StepSignatureId,
+        "Step method has the wrong signature",
+        "[{0}] method '{1}' {2}",
+        DiagnosticSeverity.Error,
+        "Step methods are instance methods taking (TBatch batch) or (TBatch batch, long batchIdx); [TrainingStep] returns the loss as a Tensor; all steps take the same batch type, which must hold at least one tensor.");
+
+    public static readonly DiagnosticDescriptor HyperparameterType = Rule(HyperparameterTypeId,
+        "Hyperparameter type cannot be saved",
+        "Hyperparameter '{0}' has type '{1}', which cannot be written to JSON, checkpoints or command lines; use bool, int, long, float, double, string or an enum",
+        DiagnosticSeverity.Error,
+        "Hyperparameters are saved with every checkpoint and set from command lines, so they are limited to simple values.");
+
+    public static readonly DiagnosticDescriptor HyperparameterDefault = Rule(HyperparameterDefaultId,
+        "Hyperparameter needs a constant default",
+        "Hyperparameter '{0}' needs a constant default value (e.g. '= 1e-3'), so the module can be rebuilt from saved hyperparameters",
+        DiagnosticSeverity.Error,
+        "The generated HParams record and Create(HParams) use the default for every hyperparameter that is not set.");
+
+    public static readonly DiagnosticDescriptor HyperparameterNotSettable = Rule(HyperparameterNotSettableId,
+        "Hyperparameter cannot be set",
+        "Hyperparameter '{0}' {1}",
+        DiagnosticSeverity.Error,
+        "A hyperparameter is a primary-constructor parameter or a property with an init (or set) accessor, so Create(HParams) can set it.");
+
+    public static readonly DiagnosticDescriptor NonConstantLogKey = Rule(NonConstantLogKeyId,
+        "Log key is not a constant",
+        "The key passed to Log is not a constant: it cannot get a compile-time slot and cannot be checked against monitored metrics",
+        DiagnosticSeverity.Warning,
+        "Use a string literal or a const string, e.g. Log(\"val_loss\", loss).");
+
+    public static readonly DiagnosticDescriptor LogForbidden = Rule(LogForbiddenId,
+        "Log is not allowed here",
+        "Log cannot be called in {0} method '{1}': there is no loop whose metrics it could belong to",
+        DiagnosticSeverity.Error,
+        "As in PyTorch Lightning, logging is allowed in training, validation and test steps, not in [ConfigureOptimizers] or [PredictStep].");
+
+    public static readonly DiagnosticDescriptor HostSync = Rule(HostSyncId,
+        "Reading a tensor on the host in the training step",
+        "'{0}' copies a tensor to the host in the training step of '{1}': on a GPU this waits for the device every batch",
+        DiagnosticSeverity.Info,
+        "Log the tensor instead (Log(\"name\", tensor)); Lightning reads logged values only when it displays them.");
+}
