@@ -41,13 +41,15 @@ public static class Allocator
     public static AllocatorPolicy? Applied => _applied < 0 ? null : (AllocatorPolicy)_applied;
 
     /// <summary>
-    /// Applies <paramref name="policy"/> once per process; later calls with another policy are ignored, since
-    /// glibc's settings cannot be safely undone while memory is in use. Returns true when the settings were applied.
+    /// Applies <paramref name="policy"/> once per process: the first call decides (<see cref="AllocatorPolicy.None"/>
+    /// included) and later calls are ignored, since glibc's settings cannot be safely undone while memory is in use.
+    /// Returns true when settings were changed by this call.
     /// </summary>
     public static bool Apply(AllocatorPolicy policy)
     {
-        if (policy == AllocatorPolicy.None || !OperatingSystem.IsLinux()) return false;
+        // The first call decides for the whole process, the opt-out (None) included.
         if (Interlocked.CompareExchange(ref _applied, (int)policy, -1) != -1) return false;
+        if (policy == AllocatorPolicy.None || !OperatingSystem.IsLinux()) return false;
         var p = policy == AllocatorPolicy.Recommended ? AllocatorPolicy.KeepHeap : policy;
         try
         {
