@@ -140,6 +140,7 @@ internal static class ModuleEmitter
         w.Open();
         w.Line("// Train mode: dropout and batch norm behave as in training.");
         w.Line("this.train();");
+        if (!spec.AutomaticOptimization) w.Line("_lightningTrainingLoop = loop;");
         w.Line("using var enumerator = batches.GetEnumerator();");
         w.Line("for (long batchIdx = 0; loop.ShouldRunBatch(batchIdx); batchIdx++)");
         w.Open();
@@ -157,10 +158,32 @@ internal static class ModuleEmitter
             w.Line("// Automatic optimization: backward, optimizer step, zero_grad (skipped when the step returns null).");
             w.Line("if (loop.Backward(loss)) loop.OptimizerStep();");
         }
+        else
+        {
+            w.Line();
+            w.Line("// Manual optimization: the step called ManualBackward and Optimizers().step() itself.");
+            w.Line("loop.OnManualOptimizationStep();");
+        }
         w.Line();
         w.Line("loop.OnBatchEnd(batchIdx);");
         w.Close();
         w.Close();
+        if (!spec.AutomaticOptimization) EmitManualOptimizationHelpers(w);
+    }
+
+    private static void EmitManualOptimizationHelpers(SourceWriter w)
+    {
+        w.Line();
+        w.Line("// ---- Manual optimization ([LightningModule(AutomaticOptimization = false)]) ----");
+        w.Line();
+        w.Line("private global::Lightning.TrainingLoop? _lightningTrainingLoop;");
+        w.Line();
+        w.Line("/// <summary>The optimizer of [ConfigureOptimizers] (Lightning's <c>self.optimizers()</c>); available while the trainer runs the training step.</summary>");
+        w.Line("private global::TorchSharp.torch.optim.Optimizer Optimizers() => (_lightningTrainingLoop ?? throw new global::System.InvalidOperationException(");
+        w.Line("    \"Optimizers() is available only while the trainer runs the training step.\")).Optimizer;");
+        w.Line();
+        w.Line("/// <summary>Backpropagates <paramref name=\"loss\"/> (Lightning's <c>self.manual_backward(loss)</c>).</summary>");
+        w.Line("private void ManualBackward(" + Tensor + " loss) => loss.backward();");
     }
 
     private static void EmitEvaluationLoop(SourceWriter w, StepSpec step, string method, string what)

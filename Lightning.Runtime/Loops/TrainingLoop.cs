@@ -29,6 +29,9 @@ public sealed class TrainingLoop
     /// <summary>The device batches are moved to.</summary>
     public Device Device { get; }
 
+    /// <summary>The optimizer from <c>[ConfigureOptimizers]</c> (what a manually optimized module steps itself).</summary>
+    public torch.optim.Optimizer Optimizer => _optimizer;
+
     /// <summary>Batches run in the current epoch so far.</summary>
     public long BatchesRun { get; private set; }
 
@@ -61,6 +64,9 @@ public sealed class TrainingLoop
         _optimizer.zero_grad();
         _trainer.GlobalStep++;
     }
+
+    /// <summary>Counts a step of a module that optimizes manually (one per training batch), for MaxSteps and GlobalStep.</summary>
+    public void OnManualOptimizationStep() => _trainer.GlobalStep++;
 
     /// <summary>Called at the end of each batch, still inside its dispose scope (so logged values can be read).</summary>
     public void OnBatchEnd(long batchIdx)

@@ -124,6 +124,36 @@ public class GoldenTests
         }
         """);
 
+    [Fact]
+    public void ManualOptimization() => Verify(nameof(ManualOptimization), Usings + """
+
+        namespace Samples;
+
+        [LightningModule(AutomaticOptimization = false)]
+        public partial class Manual : Module<Tensor, Tensor>
+        {
+            private readonly TorchSharp.Modules.Linear fc = Linear(4, 1);
+
+            public Manual() : base(nameof(Manual)) => RegisterComponents();
+
+            public override Tensor forward(Tensor x) => fc.forward(x);
+
+            [TrainingStep]
+            Tensor TrainingStep((Tensor X, Tensor Y) batch, long batchIdx)
+            {
+                var optimizer = Optimizers();
+                optimizer.zero_grad();
+                var loss = functional.mse_loss(forward(batch.X), batch.Y);
+                ManualBackward(loss);
+                optimizer.step();
+                return loss;
+            }
+
+            [ConfigureOptimizers]
+            Optimization ConfigureOptimizers() => torch.optim.SGD(parameters(), 0.1);
+        }
+        """);
+
     private static void Verify(string name, string source)
     {
         var (files, diagnostics) = GeneratorHarness.Run(source);

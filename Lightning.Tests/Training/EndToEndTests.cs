@@ -117,6 +117,22 @@ public class EndToEndTests
     }
 
     [Fact]
+    public void ManualOptimizationTrainsThroughOptimizersAndManualBackward()
+    {
+        Seed.Everything(4);
+        var model = new ManualClassifier();
+        var trainer = new Trainer(Quiet(new TrainerOptions { MaxEpochs = 5 }));
+        trainer.Fit(model, SyntheticData.Loader(320, 1, 32, true));
+        Assert.True(trainer.History[^1]["loss"] < trainer.History[0]["loss"] * 0.7,
+            $"loss went from {trainer.History[0]["loss"]} to {trainer.History[^1]["loss"]}");
+        Assert.Equal(5 * 10, trainer.GlobalStep);
+
+        var limited = new Trainer(Quiet(new TrainerOptions { MaxSteps = 3 }));
+        limited.Fit(new ManualClassifier(), SyntheticData.Loader(320, 1, 32, true));
+        Assert.Equal(3, limited.GlobalStep);
+    }
+
+    [Fact]
     public void TestAndPredictUseTheTrainedModel()
     {
         Seed.Everything(2);

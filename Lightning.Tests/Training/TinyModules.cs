@@ -97,3 +97,29 @@ public sealed partial class TinyRegressor : Module<Tensor, Tensor>
 
     public Linear Layer => fc;
 }
+
+/// <summary>A linear classifier that optimizes manually, through the generated Optimizers() and ManualBackward.</summary>
+[LightningModule(AutomaticOptimization = false)]
+public partial class ManualClassifier : Module<Tensor, Tensor>
+{
+    private readonly Linear fc = Linear(4, 3);
+
+    public ManualClassifier() : base(nameof(ManualClassifier)) => RegisterComponents();
+
+    public override Tensor forward(Tensor x) => fc.forward(x);
+
+    [TrainingStep]
+    private Tensor TrainingStep((Tensor X, Tensor Y) batch, long batchIdx)
+    {
+        var optimizer = Optimizers();
+        optimizer.zero_grad();
+        var loss = functional.cross_entropy(forward(batch.X), batch.Y);
+        ManualBackward(loss);
+        optimizer.step();
+        Log("loss", loss);
+        return loss;
+    }
+
+    [ConfigureOptimizers]
+    private Optimization ConfigureOptimizers() => torch.optim.SGD(parameters(), learningRate: 0.2);
+}
