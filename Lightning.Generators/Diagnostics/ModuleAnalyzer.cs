@@ -104,12 +104,7 @@ public sealed class ModuleAnalyzer : DiagnosticAnalyzer
     private static System.Collections.Generic.IEnumerable<(AttributeData Attribute, string Kind)> StepAttributes(IMethodSymbol method)
     {
         foreach (var a in method.GetAttributes())
-        {
-            var name = a.AttributeClass?.ToDisplayString();
-            if (name is Names.TrainingStepAttribute or Names.ValidationStepAttribute or Names.TestStepAttribute
-                or Names.PredictStepAttribute or Names.ConfigureOptimizersAttribute)
-                yield return (a, name);
-        }
+            if (Names.StepKind(a) is string kind) yield return (a, kind);
     }
 
     private static void CheckStep(SymbolAnalysisContext context, IMethodSymbol method, AttributeData attribute, string kind, KnownTypes known)

@@ -118,16 +118,7 @@ public sealed class StepBodyAnalyzer : DiagnosticAnalyzer
         return null;
     }
 
-    private static string? StepKind(IMethodSymbol method)
-    {
-        foreach (var a in method.GetAttributes())
-        {
-            var name = a.AttributeClass?.ToDisplayString();
-            if (name is Names.TrainingStepAttribute or Names.ValidationStepAttribute or Names.TestStepAttribute
-                or Names.PredictStepAttribute or Names.ConfigureOptimizersAttribute) return name;
-        }
-        return null;
-    }
+    private static string? StepKind(IMethodSymbol method) => Names.StepKind(method);
 
     private static bool DerivesFrom(ITypeSymbol type, INamedTypeSymbol baseType)
     {

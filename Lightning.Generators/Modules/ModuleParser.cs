@@ -50,7 +50,7 @@ internal static class ModuleParser
         {
             foreach (var attr in method.GetAttributes())
             {
-                switch (attr.AttributeClass?.ToDisplayString())
+                switch (Names.StepKind(attr))
                 {
                     case Names.TrainingStepAttribute: training ??= Step(method); break;
                     case Names.ValidationStepAttribute: validation ??= Step(method); break;

@@ -11,6 +11,25 @@ internal static class Names
     public const string PredictStepAttribute = "Lightning.PredictStepAttribute";
     public const string ConfigureOptimizersAttribute = "Lightning.ConfigureOptimizersAttribute";
     public const string AutomaticOptimization = "AutomaticOptimization";
+
+    /// <summary>The metadata name of <paramref name="attribute"/> when it marks a step or [ConfigureOptimizers], else null.</summary>
+    public static string? StepKind(Microsoft.CodeAnalysis.AttributeData attribute) => attribute.AttributeClass?.ToDisplayString() switch
+    {
+        TrainingStepAttribute => TrainingStepAttribute,
+        ValidationStepAttribute => ValidationStepAttribute,
+        TestStepAttribute => TestStepAttribute,
+        PredictStepAttribute => PredictStepAttribute,
+        ConfigureOptimizersAttribute => ConfigureOptimizersAttribute,
+        _ => null,
+    };
+
+    /// <summary>The step (or [ConfigureOptimizers]) attribute of <paramref name="method"/>, or null.</summary>
+    public static string? StepKind(Microsoft.CodeAnalysis.IMethodSymbol method)
+    {
+        foreach (var a in method.GetAttributes())
+            if (StepKind(a) is string kind) return kind;
+        return null;
+    }
 }
 
 /// <summary>Names of the generator's tracked pipeline steps (for caching tests).</summary>
