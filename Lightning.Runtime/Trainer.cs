@@ -43,6 +43,9 @@ public sealed class Trainer
     /// <summary>The device the last run used.</summary>
     public Device? Device { get; private set; }
 
+    /// <summary>The module of the last run.</summary>
+    public ILightningModule? Module { get; private set; }
+
     /// <summary>The latest value of every metric: epoch means of training and validation (Lightning's <c>callback_metrics</c>).</summary>
     public IReadOnlyDictionary<string, double> CallbackMetrics => _callbackMetrics;
 
@@ -235,7 +238,18 @@ public sealed class Trainer
         model.RegisterComponentsOnce();
         model.Module.to(device);
         Device = device;
+        Module = model;
         return device;
+    }
+
+    /// <summary>
+    /// Writes the last run's module (weights, hyperparameters, epoch and step) to <paramref name="path"/> as one
+    /// safetensors file, atomically; reload it with the generated <c>Foo.LoadFromCheckpoint(path)</c>.
+    /// </summary>
+    public void SaveCheckpoint(string path)
+    {
+        var module = Module ?? throw new LightningException("SaveCheckpoint: this trainer has not run a module yet (call Fit first).");
+        Checkpoints.Checkpoint.Save(path, module, CurrentEpoch, GlobalStep);
     }
 
     private void Record(List<KeyValuePair<string, double>> metrics)

@@ -48,6 +48,25 @@ internal static class HParamsEmitter
             }
         }
 
+        if (spec.CanCreateFromHparams)
+        {
+            w.Line();
+            w.Line("/// <summary>");
+            w.Line("/// Rebuilds a " + spec.Name + " from a checkpoint: its saved hyperparameters (changed by <paramref name=\"overrides\"/> when");
+            w.Line("/// given), then its weights. Reading never executes code; a bad file is a CheckpointException naming it.");
+            w.Line("/// </summary>");
+            w.Line("public static " + spec.Name + " LoadFromCheckpoint(string path, global::System.Func<HParams, HParams>? overrides = null)");
+            w.Open();
+            w.Line("var checkpoint = global::Lightning.Checkpoints.Checkpoint.Open(path, " + ModuleEmitter.Quote(spec.FullName.Replace("global::", "")) + ");");
+            w.Line("var hparams = HParams.FromJson(checkpoint.HParamsJson, path + \": saved hyperparameters\");");
+            w.Line("if (overrides is not null) hparams = overrides(hparams);");
+            w.Line("var model = Create(hparams);");
+            w.Line("model.RegisterComponents();");
+            w.Line("checkpoint.LoadWeights(model);");
+            w.Line("return model;");
+            w.Close();
+        }
+
         w.Line();
         w.Line("/// <summary>The hyperparameters of <see cref=\"" + spec.Name + "\"/>, with their defaults.</summary>");
         w.Line("public sealed record HParams : global::Lightning.IHyperParameters");

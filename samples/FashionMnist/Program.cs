@@ -31,6 +31,15 @@ try
     trainer.Fit(model, data);
     var test = trainer.Test(model, data);
     Console.WriteLine($"Test accuracy {test["test_acc"].ToString("0.0000", CultureInfo.InvariantCulture)}");
+
+    // One safetensors file with the weights and hyperparameters; reloading rebuilds the model from them.
+    var path = System.IO.Path.Combine("lightning_logs", "fashion-cnn.ckpt");
+    System.IO.Directory.CreateDirectory("lightning_logs");
+    trainer.SaveCheckpoint(path);
+    var reloaded = FashionCnn.LoadFromCheckpoint(path);
+    var again = new Trainer(new TrainerOptions { EnableProgressBar = false }).Test(reloaded, data);
+    Console.WriteLine($"Saved {path}; reloaded with filters1={reloaded.Hparams.Filters1}, filters2={reloaded.Hparams.Filters2}, lr={reloaded.Hparams.Lr}: " +
+        $"test accuracy {again["test_acc"].ToString("0.0000", CultureInfo.InvariantCulture)}");
     return 0;
 }
 catch (LightningException e)

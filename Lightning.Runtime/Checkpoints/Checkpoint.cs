@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lightning.Checkpoints;
+
+/// <summary>
+/// A Lightning checkpoint: one safetensors file holding a module's weights (<c>model.&lt;state_dict key&gt;</c>)
+/// and, as metadata, the format version, the module type, its hyperparameters (JSON) and the loop progress.
+/// See docs/checkpoint-format.md. Generated <c>Foo.LoadFromCheckpoint(path)</c> methods use <see cref="Open"/>.
+/// </summary>
+public sealed class Checkpoint
+{
+    /// <summary>The format version this runtime writes and reads.</summary>
+    public const string FormatVersion = "1";
+
+    /// <summary>Prefix of the module's weights.</summary>
+    public const string ModelPrefix = "model.";
+
+    private readonly SafetensorsFile _file;
+
+    private Checkpoint(SafetensorsFile file) => _file = file;
+
+    /// <summary>The file.</summary>
+    public string Path => _file.Path;
+
+    /// <summary>The type name of the module that was saved (e.g. <c>FashionMnist.FashionCnn</c>).</summary>
+    public string ModuleType => Required("module_type");
+
+    /// <summary>The saved hyperparameters, as JSON.</summary>
+    public string HParamsJson => Required("hparams");
+
+    /// <summary>The epoch the checkpoint was written in (from 0).</summary>
+    public int Epoch => int.TryParse(Required("epoch"), NumberStyles.None, CultureInfo.InvariantCulture, out var v)
+        ? v : throw new CheckpointException(Path, "its metadata 'epoch' is not a whole number");
+
+    /// <summary>Optimizer steps taken when the checkpoint was written.</summary>
+    public long GlobalStep => long.TryParse(Required("global_step"), NumberStyles.None, CultureInfo.InvariantCulture, out var v)
+        ? v : throw new CheckpointException(Path, "its metadata 'global_step' is not a whole number");
+
+    /// <summary>Writes <paramref name="module"/>'s weights and hyperparameters to <paramref name="path"/>, atomically.</summary>
+    public static void Save(string path, ILightningModule module, int epoch = 0, long globalStep = 0)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        module.RegisterComponentsOnce();
+        var tensors = module.Module.state_dict().Select(kv => (ModelPrefix + kv.Key, kv.Value)).ToList();
+        var metadata = new Dictionary<string, string>
+        {
+            ["format_version"] = FormatVersion,
+            ["module_type"] = module.ModuleTypeName,
+            ["hparams"] = HyperParameterJson.ToJson(module.HyperParameters),
+            ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
+            ["global_step"] = globalStep.ToString(CultureInfo.InvariantCulture),
+        };
+        SafetensorsFile.Write(path, tensors, metadata);
+    }
+
+    /// <summary>
+    /// Opens a checkpoint of a module of type <paramref name="expectedModuleType"/>; a checkpoint of another
+    /// module type or format version is a <see cref="CheckpointException"/>.
+    /// </summary>
+    public static Checkpoint Open(string path, string expectedModuleType)
+    {
+        var checkpoint = new Checkpoint(SafetensorsFile.Read(path));
+        if (!checkpoint._file.Metadata.TryGetValue("format_version", out var version))
+            throw new CheckpointException(path, "it is a safetensors file but not a Lightning checkpoint (no 'format_version' in its metadata)");
+        if (version != FormatVersion)
+            throw new CheckpointException(path, $"its format version is {version}; this version of Lightning reads version {FormatVersion}");
+        if (checkpoint.ModuleType != expectedModuleType)
+            throw new CheckpointException(path, $"it is a checkpoint of '{checkpoint.ModuleType}', not of '{expectedModuleType}'");
+        return checkpoint;
+    }
+
+    /// <summary>
+    /// Loads the saved weights into <paramref name="module"/>. Every parameter and buffer must be in the file
+    /// with the same shape and dtype, and the file must hold no other model tensor; otherwise nothing is
+    /// changed and the exception lists every missing, unexpected and mis-shaped tensor.
+    /// </summary>
+    public void LoadWeights(nn.Module module)
+    {
+        var target = module.state_dict();
+        var saved = _file.Tensors.Where(e => e.Name.StartsWith(ModelPrefix, StringComparison.Ordinal))
+            .ToDictionary(e => e.Name[ModelPrefix.Length..], StringComparer.Ordinal);
+        var problems = new List<string>();
+        var missing = target.Keys.Where(k => !saved.ContainsKey(k)).ToList();
+        var unexpected = saved.Keys.Where(k => !target.ContainsKey(k)).ToList();
+        if (missing.Count > 0) problems.Add("missing tensors: " + string.Join(", ", missing));
+        if (unexpected.Count > 0) problems.Add("unexpected tensors: " + string.Join(", ", unexpected));
+        foreach (var (key, tensor) in target)
+        {
+            if (!saved.TryGetValue(key, out var entry)) continue;
+            if (!entry.Shape.SequenceEqual(tensor.shape) || entry.ScalarType != tensor.dtype)
+                problems.Add($"'{key}' is {entry.ScalarType} [{string.Join(", ", entry.Shape)}] in the file but {tensor.dtype} [{string.Join(", ", tensor.shape)}] in the module");
+        }
+        if (problems.Count > 0)
+            throw new CheckpointException(Path, "its weights do not fit the module: " + string.Join("; ", problems));
+
+        using var noGrad = no_grad();
+        foreach (var (key, tensor) in target)
+        {
+            using var value = _file.Load(ModelPrefix + key);
+            tensor.copy_(value);
+        }
+    }
+
+    private string Required(string key) =>
+        _file.Metadata.TryGetValue(key, out var value) ? value : throw new CheckpointException(Path, $"its metadata has no '{key}'");
+}
