@@ -43,6 +43,9 @@ public sealed class Trainer
     /// <summary>The device the last run used.</summary>
     public Device? Device { get; private set; }
 
+    /// <summary>True when the epoch running (or last run) ran validation.</summary>
+    public bool LastEpochValidated { get; private set; }
+
     /// <summary>The module of the last run.</summary>
     public ILightningModule? Module { get; private set; }
 
@@ -106,6 +109,7 @@ public sealed class Trainer
         GlobalStep = 0;
         _history.Clear();
         _callbackMetrics.Clear();
+        foreach (var c in Options.Callbacks) c.OnFitStart(this, model);
 
         // Sanity check: a few validation batches before training, so a bug there shows up in seconds.
         if (val is not null && Options.FastDevRun == 0 && Options.NumSanityValSteps != 0)
@@ -128,22 +132,34 @@ public sealed class Trainer
             CurrentEpoch = epoch;
             var started = Stopwatch.GetTimestamp();
             long batches = trainLimit.Resolve(trainCount);
+            foreach (var c in Options.Callbacks) c.OnTrainEpochStart(this, model);
             progress?.Start($"Epoch {epoch + 1}/{epochsText}", batches == long.MaxValue ? null : batches);
             model.Metrics.BeginRun(Stage.Fit, training: true);
             loop.BeginEpoch(batches, maxSteps);
             model.RunTrainingEpoch(train, loop);
             var epochMetrics = model.Metrics.RunMeans();
             if (loop.BatchesRun == 0) { progress?.Clear(); break; }
+            Publish(epochMetrics);
 
+            LastEpochValidated = val is not null;
             if (val is not null)
-                epochMetrics.AddRange(RunEvaluation(model, validation!.RunValidation, val, Stage.Validate, valLimit, "Validation", progress));
+            {
+                var valMetrics = RunEvaluation(model, validation!.RunValidation, val, Stage.Validate, valLimit, "Validation", progress);
+                Publish(valMetrics);
+                epochMetrics.AddRange(valMetrics);
+                foreach (var c in Options.Callbacks) c.OnValidationEnd(this, model);
+            }
 
             optimization.Scheduler?.step();
-            Record(epochMetrics);
+            foreach (var c in Options.Callbacks) c.OnTrainEpochEnd(this, model);
+            var record = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (name, value) in epochMetrics) record[name] = value;
+            _history.Add(record);
             progress?.Clear();
             if (progress is not null)
                 Out.WriteLine(EpochLine(epoch + 1, epochsText, epochMetrics, Stopwatch.GetElapsedTime(started)));
         }
+        foreach (var c in Options.Callbacks) c.OnFitEnd(this, model);
     }
 
     // ---------------------------------------------------------------- Validate, Test, Predict
@@ -252,15 +268,10 @@ public sealed class Trainer
         Checkpoints.Checkpoint.Save(path, module, CurrentEpoch, GlobalStep);
     }
 
-    private void Record(List<KeyValuePair<string, double>> metrics)
+    /// <summary>Makes <paramref name="metrics"/> the latest values in <see cref="CallbackMetrics"/>.</summary>
+    private void Publish(List<KeyValuePair<string, double>> metrics)
     {
-        var epoch = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (name, value) in metrics)
-        {
-            epoch[name] = value;
-            _callbackMetrics[name] = value;
-        }
-        _history.Add(epoch);
+        foreach (var (name, value) in metrics) _callbackMetrics[name] = value;
     }
 
     /// <summary>Batches in <paramref name="batches"/> when that is known without enumerating, else null.</summary>

@@ -58,6 +58,9 @@ public sealed record TrainerOptions
     /// <summary>Print the model summary (layers and parameter counts) and hyperparameters at the start of a fit.</summary>
     public bool EnableModelSummary { get; init; } = true;
 
+    /// <summary>Callbacks, e.g. <see cref="Callbacks.ModelCheckpoint"/>; their hooks run in this order.</summary>
+    public System.Collections.Generic.IReadOnlyList<Callback> Callbacks { get; init; } = System.Array.Empty<Callback>();
+
     /// <summary>Where the progress bar, summaries and epoch lines go; null for the console.</summary>
     public TextWriter? Output { get; init; }
 

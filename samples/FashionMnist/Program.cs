@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using FashionMnist;
 using Lightning;
+using Lightning.Callbacks;
 using Lightning.Datasets;
 
 // Trains the seed CNN on Fashion-MNIST (Debian's dataset-fashion-mnist) and reports the test accuracy.
@@ -25,21 +26,24 @@ for (int i = 0; i < args.Length; i++)
 
 try
 {
-    var trainer = new Trainer(new TrainerOptions { MaxEpochs = maxEpochs, Seed = 42 });
+    // As the seed: keep the checkpoint with the best validation accuracy, then test that model.
+    var checkpoint = new ModelCheckpoint
+    {
+        DirPath = System.IO.Path.Combine("lightning_logs", "checkpoints"),
+        Filename = "fashion-cnn-{val_acc:.5f}",
+        Monitor = "val_acc",
+        Mode = "max",
+        SaveTopK = 1,
+    };
+    var trainer = new Trainer(new TrainerOptions { MaxEpochs = maxEpochs, Seed = 42, Callbacks = new[] { checkpoint } });
     var model = new FashionCnn();
     var data = new FashionMnistDataModule(batchSize: model.Hparams.BatchSize, dataDir: dataDir);
     trainer.Fit(model, data);
-    var test = trainer.Test(model, data);
-    Console.WriteLine($"Test accuracy {test["test_acc"].ToString("0.0000", CultureInfo.InvariantCulture)}");
 
-    // One safetensors file with the weights and hyperparameters; reloading rebuilds the model from them.
-    var path = System.IO.Path.Combine("lightning_logs", "fashion-cnn.ckpt");
-    System.IO.Directory.CreateDirectory("lightning_logs");
-    trainer.SaveCheckpoint(path);
-    var reloaded = FashionCnn.LoadFromCheckpoint(path);
-    var again = new Trainer(new TrainerOptions { EnableProgressBar = false }).Test(reloaded, data);
-    Console.WriteLine($"Saved {path}; reloaded with filters1={reloaded.Hparams.Filters1}, filters2={reloaded.Hparams.Filters2}, lr={reloaded.Hparams.Lr}: " +
-        $"test accuracy {again["test_acc"].ToString("0.0000", CultureInfo.InvariantCulture)}");
+    var best = FashionCnn.LoadFromCheckpoint(checkpoint.BestModelPath!);
+    Console.WriteLine($"Best checkpoint {checkpoint.BestModelPath} (filters1={best.Hparams.Filters1}, filters2={best.Hparams.Filters2}, lr={best.Hparams.Lr})");
+    var test = trainer.Test(best, data);
+    Console.WriteLine($"Test accuracy {test["test_acc"].ToString("0.0000", CultureInfo.InvariantCulture)}");
     return 0;
 }
 catch (LightningException e)
