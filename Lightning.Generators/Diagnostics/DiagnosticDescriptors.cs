@@ -22,10 +22,12 @@ internal static class DiagnosticDescriptors
     public const string NonConstantLogKeyId = "LTN0010";
     public const string LogForbiddenId = "LTN0011";
     public const string HostSyncId = "LTN0012";
+    public const string MonitoredMetricNotLoggedId = "LTN0013";
 
-    private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity, string description) =>
+    private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity, string description,
+        params string[] tags) =>
         new(id, title, message, Category, severity, isEnabledByDefault: true,
-            description: description + " See docs/diagnostics/" + id + ".md.");
+            description: description + " See docs/diagnostics/" + id + ".md.", customTags: tags);
 
     public static readonly DiagnosticDescriptor NotPartial = Rule(NotPartialId,
         "A Lightning module must be partial",
@@ -98,4 +100,11 @@ internal static class DiagnosticDescriptors
         "'{0}' copies a tensor to the host in the training step of '{1}': on a GPU this waits for the device every batch",
         DiagnosticSeverity.Info,
         "Log the tensor instead (Log(\"name\", tensor)); Lightning reads logged values only when it displays them.");
+
+    public static readonly DiagnosticDescriptor MonitoredMetricNotLogged = Rule(MonitoredMetricNotLoggedId,
+        "Monitored metric is never logged",
+        "'{0}' is monitored here but no Log call of a Lightning module in this project logs it{1}",
+        DiagnosticSeverity.Warning,
+        "A callback that monitors a metric no step logs fails when it first runs (PyTorch Lightning: 'could not find the monitored key'). Check the name against your Log calls.",
+        WellKnownDiagnosticTags.CompilationEnd);
 }

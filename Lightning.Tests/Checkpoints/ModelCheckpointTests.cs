@@ -87,7 +87,10 @@ public class ModelCheckpointTests : IDisposable
     [Fact]
     public void AMonitoredMetricThatIsNeverLoggedIsAClearError()
     {
+        // LTN0013 flags this typo at compile time; the test checks the run-time error behind it.
+#pragma warning disable LTN0013
         var checkpoint = new ModelCheckpoint { DirPath = _dir, Monitor = "val_accuracy", Mode = "max" };
+#pragma warning restore LTN0013
         var e = Assert.Throws<LightningException>(() => Fit(checkpoint, epochs: 1));
         Assert.Contains("Monitor = \"val_accuracy\"", e.Message);
         Assert.Contains("val_acc", e.Message);

@@ -31,7 +31,7 @@ internal static class AnalyzerHarness
         """;
 
     private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers =
-        ImmutableArray.Create<DiagnosticAnalyzer>(new ModuleAnalyzer(), new StepBodyAnalyzer());
+        ImmutableArray.Create<DiagnosticAnalyzer>(new ModuleAnalyzer(), new StepBodyAnalyzer(), new MonitoredMetricAnalyzer());
 
     /// <summary>The Lightning diagnostics of <paramref name="source"/> (after the generator ran).</summary>
     public static async Task<ImmutableArray<Diagnostic>> DiagnosticsAsync(string source)
