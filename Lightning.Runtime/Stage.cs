@@ -3,7 +3,7 @@ namespace Lightning;
 /// <summary>What the trainer is doing: the <c>stage</c> argument of Lightning's <c>setup</c> and <c>teardown</c>.</summary>
 public enum Stage
 {
-    /// <summary><see cref="Trainer.Fit{TBatch}(ILightningModule{TBatch}, LightningDataModule{TBatch})"/>: training with validation.</summary>
+    /// <summary><see cref="Trainer.Fit{TBatch}(ILightningModule{TBatch}, LightningDataModule{TBatch}, string?)"/>: training with validation.</summary>
     Fit,
     /// <summary>A validation run on its own (<see cref="Trainer.Validate{TBatch}(IValidationModule{TBatch}, LightningDataModule{TBatch})"/>).</summary>
     Validate,

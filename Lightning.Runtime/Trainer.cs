@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace Lightning;
 
 /// <summary>
-/// Runs a Lightning module's loops, as PyTorch Lightning's <c>Trainer</c>: <see cref="Fit{TBatch}(ILightningModule{TBatch}, LightningDataModule{TBatch})"/>,
+/// Runs a Lightning module's loops, as PyTorch Lightning's <c>Trainer</c>: <see cref="Fit{TBatch}(ILightningModule{TBatch}, LightningDataModule{TBatch}, string?)"/>,
 /// <see cref="Validate{TBatch}(IValidationModule{TBatch}, LightningDataModule{TBatch})"/>, <see cref="Test{TBatch}(ITestModule{TBatch}, LightningDataModule{TBatch})"/>
 /// and <see cref="Predict{TBatch, TOutput}(IPredictModule{TBatch, TOutput}, LightningDataModule{TBatch})"/>.
 /// The per-batch code is generated into each module; the trainer owns epochs, limits, devices and reporting.
@@ -46,6 +46,9 @@ public sealed class Trainer
     /// <summary>True when the epoch running (or last run) ran validation.</summary>
     public bool LastEpochValidated { get; private set; }
 
+    /// <summary>The optimizer of the last fit.</summary>
+    public torch.optim.Optimizer? Optimizer { get; private set; }
+
     /// <summary>The module of the last run.</summary>
     public ILightningModule? Module { get; private set; }
 
@@ -61,8 +64,12 @@ public sealed class Trainer
 
     // ---------------------------------------------------------------- Fit
 
-    /// <summary>Trains <paramref name="model"/> on <paramref name="data"/>, validating after each epoch when both provide validation.</summary>
-    public void Fit<TBatch>(ILightningModule<TBatch> model, LightningDataModule<TBatch> data)
+    /// <summary>
+    /// Trains <paramref name="model"/> on <paramref name="data"/>, validating after each epoch when both provide
+    /// validation. <paramref name="ckptPath"/> resumes from a checkpoint: a path, or "last" / "best" of the
+    /// <see cref="Callbacks.ModelCheckpoint"/> in <see cref="TrainerOptions.Callbacks"/>.
+    /// </summary>
+    public void Fit<TBatch>(ILightningModule<TBatch> model, LightningDataModule<TBatch> data, string? ckptPath = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -72,24 +79,28 @@ public sealed class Trainer
         {
             var train = data.TrainDataLoader() ?? throw new LightningException(
                 $"{data.GetType().Name}.TrainDataLoader() returned null: Fit needs training batches.");
-            FitCore(model, train, data.ValDataLoader());
+            FitCore(model, train, data.ValDataLoader(), ckptPath);
         }
         finally { data.Teardown(Stage.Fit); }
     }
 
-    /// <summary>Trains <paramref name="model"/> on <paramref name="trainBatches"/>, validating on <paramref name="valBatches"/> when given.</summary>
-    public void Fit<TBatch>(ILightningModule<TBatch> model, IEnumerable<TBatch> trainBatches, IEnumerable<TBatch>? valBatches = null)
+    /// <summary>
+    /// Trains <paramref name="model"/> on <paramref name="trainBatches"/>, validating on <paramref name="valBatches"/>
+    /// when given; <paramref name="ckptPath"/> resumes from a checkpoint (a path, "last" or "best").
+    /// </summary>
+    public void Fit<TBatch>(ILightningModule<TBatch> model, IEnumerable<TBatch> trainBatches, IEnumerable<TBatch>? valBatches = null, string? ckptPath = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(trainBatches);
-        FitCore(model, trainBatches, valBatches);
+        FitCore(model, trainBatches, valBatches, ckptPath);
     }
 
-    private void FitCore<TBatch>(ILightningModule<TBatch> model, IEnumerable<TBatch> train, IEnumerable<TBatch>? val)
+    private void FitCore<TBatch>(ILightningModule<TBatch> model, IEnumerable<TBatch> train, IEnumerable<TBatch>? val, string? ckptPath)
     {
         var device = Prepare(model);
         var optimization = model.ConfigureOptimizers() ?? throw new LightningException(
             $"{model.ModuleTypeName}'s [ConfigureOptimizers] method returned null: it must return an optimizer.");
+        Optimizer = optimization.Optimizer;
 
         var validation = model as IValidationModule<TBatch>;
         if (val is not null && validation is null)
@@ -109,6 +120,7 @@ public sealed class Trainer
         GlobalStep = 0;
         _history.Clear();
         _callbackMetrics.Clear();
+        int startEpoch = ckptPath is null ? 0 : Resume(model, optimization, ckptPath);
         foreach (var c in Options.Callbacks) c.OnFitStart(this, model);
 
         // Sanity check: a few validation batches before training, so a bug there shows up in seconds.
@@ -126,10 +138,11 @@ public sealed class Trainer
         var loop = new TrainingLoop(this, model.Metrics, optimization.Optimizer, device, progress);
         string epochsText = maxEpochs == int.MaxValue ? "?" : maxEpochs.ToString();
 
-        for (int epoch = 0; epoch < maxEpochs; epoch++)
+        for (int epoch = startEpoch; epoch < maxEpochs; epoch++)
         {
             if (ShouldStop || (maxSteps >= 0 && GlobalStep >= maxSteps)) break;
             CurrentEpoch = epoch;
+            if (train is IEpochAware epochAware) epochAware.SetEpoch(epoch);
             var started = Stopwatch.GetTimestamp();
             long batches = trainLimit.Resolve(trainCount);
             foreach (var c in Options.Callbacks) c.OnTrainEpochStart(this, model);
@@ -265,7 +278,33 @@ public sealed class Trainer
     public void SaveCheckpoint(string path)
     {
         var module = Module ?? throw new LightningException("SaveCheckpoint: this trainer has not run a module yet (call Fit first).");
-        Checkpoints.Checkpoint.Save(path, module, CurrentEpoch, GlobalStep);
+        Checkpoints.Checkpoint.Save(path, module, CurrentEpoch, GlobalStep, Optimizer);
+    }
+
+    /// <summary>
+    /// Restores weights, optimizer, random state, step count and scheduler from a checkpoint written at the end
+    /// of an epoch; returns the epoch to continue with.
+    /// </summary>
+    private int Resume(ILightningModule model, Optimization optimization, string ckptPath)
+    {
+        var path = ckptPath switch
+        {
+            "last" => Options.Callbacks.OfType<Callbacks.ModelCheckpoint>().Select(c => c.LastModelPath).FirstOrDefault(p => p is not null)
+                ?? throw new LightningException("Fit(ckptPath: \"last\") needs a ModelCheckpoint in TrainerOptions.Callbacks that has saved a checkpoint; pass a path instead."),
+            "best" => Options.Callbacks.OfType<Callbacks.ModelCheckpoint>().Select(c => c.BestModelPath).FirstOrDefault(p => p is not null)
+                ?? throw new LightningException("Fit(ckptPath: \"best\") needs a ModelCheckpoint in TrainerOptions.Callbacks that has saved a checkpoint; pass a path instead."),
+            _ => ckptPath,
+        };
+        var checkpoint = Checkpoints.Checkpoint.Open(path, model.ModuleTypeName);
+        checkpoint.LoadWeights(model.Module);
+        int next = checkpoint.Epoch + 1;
+        // Replay the scheduler first (TorchSharp's schedulers have no state dict): that sets its epoch counter;
+        // the optimizer state restored next then sets the exact learning rates that were saved.
+        for (int i = 0; i < next; i++) optimization.Scheduler?.step();
+        checkpoint.RestoreTrainingState(optimization.Optimizer);
+        GlobalStep = checkpoint.GlobalStep;
+        Out.WriteLine($"Resumed from {path}: epoch {next + 1}, step {GlobalStep}.");
+        return next;
     }
 
     /// <summary>Makes <paramref name="metrics"/> the latest values in <see cref="CallbackMetrics"/>.</summary>

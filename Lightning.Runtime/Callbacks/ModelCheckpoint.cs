@@ -93,7 +93,7 @@ public sealed partial class ModelCheckpoint : Callback
             // At capacity, the worst kept checkpoint makes room (and its file name may be reused).
             (string Path, double Score)? replaced = SaveTopK > 0 && _best.Count >= SaveTopK ? Ranked().Last() : null;
             var path = FreePath(FormatName(Filename, trainer.CurrentEpoch, trainer.GlobalStep, trainer.CallbackMetrics), replaced?.Path);
-            Checkpoint.Save(path, module, trainer.CurrentEpoch, trainer.GlobalStep);
+            Checkpoint.Save(path, module, trainer.CurrentEpoch, trainer.GlobalStep, trainer.Optimizer);
             if (replaced is { } r)
             {
                 _best.Remove(r);
@@ -105,7 +105,7 @@ public sealed partial class ModelCheckpoint : Callback
         if (SaveLast)
         {
             var last = Path.Combine(DirPath, "last.ckpt");
-            Checkpoint.Save(last, module, trainer.CurrentEpoch, trainer.GlobalStep);
+            Checkpoint.Save(last, module, trainer.CurrentEpoch, trainer.GlobalStep, trainer.Optimizer);
             LastModelPath = last;
         }
     }

@@ -20,6 +20,12 @@ public sealed class Checkpoint
     /// <summary>Prefix of the module's weights.</summary>
     public const string ModelPrefix = "model.";
 
+    /// <summary>The optimizer's state (TorchSharp's optimizer state format, as bytes).</summary>
+    public const string OptimizerState = "optimizer.state";
+
+    /// <summary>The CPU random generator's state.</summary>
+    public const string RngState = "rng.torch_cpu";
+
     private readonly SafetensorsFile _file;
 
     private Checkpoint(SafetensorsFile file) => _file = file;
@@ -41,12 +47,24 @@ public sealed class Checkpoint
     public long GlobalStep => long.TryParse(Required("global_step"), NumberStyles.None, CultureInfo.InvariantCulture, out var v)
         ? v : throw new CheckpointException(Path, "its metadata 'global_step' is not a whole number");
 
-    /// <summary>Writes <paramref name="module"/>'s weights and hyperparameters to <paramref name="path"/>, atomically.</summary>
-    public static void Save(string path, ILightningModule module, int epoch = 0, long globalStep = 0)
+    /// <summary>
+    /// Writes <paramref name="module"/>'s weights and hyperparameters to <paramref name="path"/>, atomically; with
+    /// <paramref name="optimizer"/>, also its state and the random generator's, so a fit can resume from it.
+    /// </summary>
+    public static void Save(string path, ILightningModule module, int epoch = 0, long globalStep = 0, optim.Optimizer? optimizer = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         module.RegisterComponentsOnce();
         var tensors = module.Module.state_dict().Select(kv => (ModelPrefix + kv.Key, kv.Value)).ToList();
+        using var scope = NewDisposeScope();
+        if (optimizer is not null)
+        {
+            using var buffer = new System.IO.MemoryStream();
+            using (var writer = new System.IO.BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+                Savable(optimizer).save_state_dict(writer);
+            tensors.Add((OptimizerState, tensor(buffer.ToArray())));
+            tensors.Add((RngState, get_rng_state()));
+        }
         var metadata = new Dictionary<string, string>
         {
             ["format_version"] = FormatVersion,
@@ -105,6 +123,33 @@ public sealed class Checkpoint
             tensor.copy_(value);
         }
     }
+
+    /// <summary>True when the checkpoint holds what resuming a fit needs (optimizer and random state).</summary>
+    public bool CanResume => _file.Contains(OptimizerState) && _file.Contains(RngState);
+
+    /// <summary>Restores the optimizer's state and the random generator's (for resuming a fit).</summary>
+    public void RestoreTrainingState(optim.Optimizer optimizer)
+    {
+        if (!CanResume)
+            throw new CheckpointException(Path, "it holds weights only (no optimizer and random state), so a fit cannot resume from it");
+        using var bytes = _file.Load(OptimizerState);
+        using var rng = _file.Load(RngState);
+        try
+        {
+            using var reader = new System.IO.BinaryReader(new System.IO.MemoryStream(bytes.data<byte>().ToArray()));
+            Savable(optimizer).load_state_dict(reader);
+        }
+        catch (Exception e) when (e is System.IO.IOException or System.IO.InvalidDataException or ArgumentException or InvalidCastException)
+        {
+            throw new CheckpointException(Path, $"its optimizer state does not fit this optimizer ({e.Message})", e);
+        }
+        set_rng_state(rng);
+    }
+
+    /// <summary>TorchSharp's optimizers save their state through OptimizerHelper (all built-in ones derive from it).</summary>
+    private static TorchSharp.Modules.OptimizerHelper Savable(optim.Optimizer optimizer) =>
+        optimizer as TorchSharp.Modules.OptimizerHelper ?? throw new LightningException(
+            $"The optimizer {optimizer.GetType().Name} cannot save its state (it does not derive from TorchSharp.Modules.OptimizerHelper), so checkpoints of it cannot resume a fit.");
 
     private string Required(string key) =>
         _file.Metadata.TryGetValue(key, out var value) ? value : throw new CheckpointException(Path, $"its metadata has no '{key}'");

@@ -18,11 +18,12 @@ namespace Lightning.Data;
 /// never changes the source tensors. The loader never disposes <c>x</c> or <c>y</c>; whoever preloaded them
 /// owns them and must keep them alive while the loader is used.
 /// </remarks>
-public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor X, Tensor Y)>
+public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor X, Tensor Y)>, IEpochAware
 {
     private readonly Tensor _x;
     private readonly Tensor _y;
     private readonly Generator? _generator;
+    private readonly long? _seed;
 
     /// <summary>Creates a loader over <paramref name="x"/> (inputs) and <paramref name="y"/> (targets).</summary>
     /// <param name="x">The inputs, one row per sample.</param>
@@ -62,7 +63,18 @@ public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor X, Tensor Y)>
         if (shuffle && seed is long s)
         {
             _generator = new Generator().manual_seed(s);
+            _seed = s;
         }
+    }
+
+    /// <summary>
+    /// Makes the next enumeration use epoch <paramref name="epoch"/>'s order: with a seed, that order depends only
+    /// on the seed and the epoch, so a resumed fit sees the same batches as an uninterrupted one. The trainer calls
+    /// it before each training epoch; without a seed it does nothing.
+    /// </summary>
+    public void SetEpoch(int epoch)
+    {
+        if (_generator is not null && _seed is long seed) _generator.manual_seed(unchecked(seed * 1_000_003 + epoch));
     }
 
     /// <summary>The number of samples (the first dimension of the tensors).</summary>

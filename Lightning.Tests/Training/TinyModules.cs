@@ -13,6 +13,7 @@ public partial class TinyClassifier([Hyperparameter(Description = "hidden units"
 {
     [Hyperparameter] public double LearningRate { get; init; } = 0.05;
     [Hyperparameter] public string Optimizer { get; init; } = "adam";
+    [Hyperparameter(Description = "learning-rate decay per epoch; 1 for none")] public double LrDecay { get; init; } = 1.0;
 
     private readonly Linear fc1 = Linear(4, hidden);
     private readonly Linear fc2 = Linear(hidden, 3);
@@ -57,9 +58,13 @@ public partial class TinyClassifier([Hyperparameter(Description = "hidden units"
     private Tensor PredictStep((Tensor X, Tensor Y) batch, long batchIdx) => forward(batch.X).argmax(1);
 
     [ConfigureOptimizers]
-    private Optimization ConfigureOptimizers() => Optimizer == "sgd"
-        ? torch.optim.SGD(parameters(), learningRate: LearningRate)
-        : torch.optim.Adam(parameters(), lr: LearningRate);
+    private Optimization ConfigureOptimizers()
+    {
+        torch.optim.Optimizer optimizer = Optimizer == "sgd"
+            ? torch.optim.SGD(parameters(), learningRate: LearningRate)
+            : torch.optim.Adam(parameters(), lr: LearningRate);
+        return new Optimization(optimizer, LrDecay < 1 ? torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma: LrDecay) : null);
+    }
 }
 
 /// <summary>A batch as a record, to check the generated device transfer for records.</summary>
