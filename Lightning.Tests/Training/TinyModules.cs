@@ -1,3 +1,4 @@
+using System;
 using Lightning;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -127,4 +128,36 @@ public partial class ManualClassifier : Module<Tensor, Tensor>
 
     [ConfigureOptimizers]
     private Optimization ConfigureOptimizers() => torch.optim.SGD(parameters(), learningRate: 0.2);
+}
+
+/// <summary>Logs a scripted "val_score" per validation run (one value per epoch), to test callbacks exactly.</summary>
+[LightningModule]
+public partial class ScriptedScore : Module<Tensor, Tensor>
+{
+    private readonly Linear fc = Linear(4, 3);
+    private int _run = -1;
+
+    public ScriptedScore(params double[] script) : base(nameof(ScriptedScore))
+    {
+        Script = script;
+        RegisterComponents();
+    }
+
+    /// <summary>The value logged by the n-th validation run.</summary>
+    public double[] Script { get; }
+
+    public override Tensor forward(Tensor x) => fc.forward(x);
+
+    [TrainingStep]
+    private Tensor TrainingStep((Tensor X, Tensor Y) batch, long batchIdx) => functional.cross_entropy(forward(batch.X), batch.Y);
+
+    [ValidationStep]
+    private void ValidationStep((Tensor X, Tensor Y) batch, long batchIdx)
+    {
+        if (batchIdx == 0) _run++;
+        Log("val_score", Script[Math.Min(_run, Script.Length - 1)]);
+    }
+
+    [ConfigureOptimizers]
+    private Optimization ConfigureOptimizers() => torch.optim.SGD(parameters(), learningRate: 0.01);
 }

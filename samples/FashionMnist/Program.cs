@@ -26,7 +26,8 @@ for (int i = 0; i < args.Length; i++)
 
 try
 {
-    // As the seed: keep the checkpoint with the best validation accuracy, then test that model.
+    // As the seed: keep the checkpoint with the best validation accuracy, stop when it no longer improves,
+    // then test the best model.
     var checkpoint = new ModelCheckpoint
     {
         DirPath = System.IO.Path.Combine("lightning_logs", "checkpoints"),
@@ -35,7 +36,8 @@ try
         Mode = "max",
         SaveTopK = 1,
     };
-    var trainer = new Trainer(new TrainerOptions { MaxEpochs = maxEpochs, Seed = 42, Callbacks = new[] { checkpoint } });
+    var earlyStopping = new EarlyStopping { Monitor = "val_acc", Patience = 3, Mode = "max" };
+    var trainer = new Trainer(new TrainerOptions { MaxEpochs = maxEpochs, Seed = 42, Callbacks = new Callback[] { checkpoint, earlyStopping } });
     var model = new FashionCnn();
     var data = new FashionMnistDataModule(batchSize: model.Hparams.BatchSize, dataDir: dataDir);
     trainer.Fit(model, data);

@@ -1,0 +1,108 @@
+using System;
+using System.Globalization;
+using System.Linq;
+
+namespace Lightning.Callbacks;
+
+/// <summary>
+/// Stops training when a monitored metric stops improving, as Lightning's <c>EarlyStopping</c>:
+/// <c>new EarlyStopping { Monitor = "val_acc", Patience = 3, Mode = "max" }</c>. It checks after each
+/// validation run (after each training epoch when there is no validation); training stops before the next epoch.
+/// </summary>
+public sealed class EarlyStopping : Callback
+{
+    /// <summary>The metric to watch (required).</summary>
+    public string Monitor { get; init; } = "";
+
+    /// <summary>The smallest change that counts as an improvement.</summary>
+    public double MinDelta { get; init; }
+
+    /// <summary>Checks without improvement before stopping.</summary>
+    public int Patience { get; init; } = 3;
+
+    /// <summary>"min" (lower is better) or "max".</summary>
+    public string Mode { get; init; } = "min";
+
+    /// <summary>Stop when the metric is NaN or infinite.</summary>
+    public bool CheckFinite { get; init; } = true;
+
+    /// <summary>Stop as soon as the metric is better than this (e.g. an accuracy of 0.99).</summary>
+    public double? StoppingThreshold { get; init; }
+
+    /// <summary>Stop as soon as the metric is worse than this (e.g. a loss that diverged).</summary>
+    public double? DivergenceThreshold { get; init; }
+
+    /// <summary>Checks in a row without improvement.</summary>
+    public int WaitCount { get; private set; }
+
+    /// <summary>The best value seen.</summary>
+    public double BestScore { get; private set; }
+
+    /// <summary>The epoch (from 0) in which this callback stopped training, or null.</summary>
+    public int? StoppedEpoch { get; private set; }
+
+    /// <summary>Why training was stopped, or null.</summary>
+    public string? Reason { get; private set; }
+
+    private bool Maximize => Mode == "max";
+
+    public override void OnFitStart(Trainer trainer, ILightningModule module)
+    {
+        if (string.IsNullOrWhiteSpace(Monitor)) throw new LightningException("EarlyStopping.Monitor is empty: name the logged metric to watch, e.g. \"val_loss\".");
+        if (Mode is not ("min" or "max")) throw new LightningException($"EarlyStopping.Mode is '{Mode}': expected \"min\" or \"max\".");
+        if (Patience < 0) throw new LightningException($"EarlyStopping.Patience is {Patience}: expected 0 or more.");
+        if (MinDelta < 0) throw new LightningException($"EarlyStopping.MinDelta is {MinDelta}: expected 0 or more (it applies in the direction of Mode).");
+        WaitCount = 0;
+        BestScore = Maximize ? double.NegativeInfinity : double.PositiveInfinity;
+        StoppedEpoch = null;
+        Reason = null;
+    }
+
+    public override void OnValidationEnd(Trainer trainer, ILightningModule module) => Check(trainer);
+
+    public override void OnTrainEpochEnd(Trainer trainer, ILightningModule module)
+    {
+        if (!trainer.LastEpochValidated) Check(trainer);
+    }
+
+    private void Check(Trainer trainer)
+    {
+        if (trainer.Options.FastDevRun > 0) return;
+        if (!trainer.CallbackMetrics.TryGetValue(Monitor, out var current))
+            throw new LightningException(
+                $"EarlyStopping(Monitor = \"{Monitor}\") could not find the monitored metric in the logged metrics: " +
+                (trainer.CallbackMetrics.Count == 0 ? "none were logged" : string.Join(", ", trainer.CallbackMetrics.Keys.OrderBy(k => k, StringComparer.Ordinal))) + ".");
+
+        var reason = Evaluate(current);
+        if (reason is null) return;
+        Reason = reason;
+        StoppedEpoch = trainer.CurrentEpoch;
+        trainer.ShouldStop = true;
+    }
+
+    /// <summary>Updates the state with <paramref name="current"/>; returns why to stop, or null to go on.</summary>
+    private string? Evaluate(double current)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        if (CheckFinite && !double.IsFinite(current))
+            return $"{Monitor} = {current.ToString(ci)} is not finite";
+        if (StoppingThreshold is double stop && Better(current, stop))
+            return $"{Monitor} = {current.ToString("0.#####", ci)} reached the stopping threshold {stop.ToString(ci)}";
+        if (DivergenceThreshold is double diverge && Better(diverge, current))
+            return $"{Monitor} = {current.ToString("0.#####", ci)} is worse than the divergence threshold {diverge.ToString(ci)}";
+
+        // An improvement must beat the best by more than MinDelta, in the direction of Mode.
+        if (Better(Maximize ? current - MinDelta : current + MinDelta, BestScore))
+        {
+            BestScore = current;
+            WaitCount = 0;
+            return null;
+        }
+        WaitCount++;
+        return WaitCount >= Patience
+            ? $"{Monitor} did not improve by more than {MinDelta.ToString(ci)} for {WaitCount} checks; best {BestScore.ToString("0.#####", ci)}"
+            : null;
+    }
+
+    private bool Better(double a, double b) => Maximize ? a > b : a < b;
+}
