@@ -101,6 +101,10 @@ public sealed class Trainer
         var optimization = model.ConfigureOptimizers() ?? throw new LightningException(
             $"{model.ModuleTypeName}'s [ConfigureOptimizers] method returned null: it must return an optimizer.");
         Optimizer = optimization.Optimizer;
+        if (!model.AutomaticOptimization && (Options.AccumulateGradBatches != 1 || Options.GradientClipVal is not null))
+            throw new LightningException(
+                $"{model.ModuleTypeName} uses manual optimization, so the trainer does not step its optimizer: TrainerOptions.AccumulateGradBatches and " +
+                "GradientClipVal cannot apply. Accumulate or clip in the training step (e.g. torch.nn.utils.clip_grad_norm_) instead.");
 
         var validation = model as IValidationModule<TBatch>;
         if (val is not null && validation is null)
@@ -135,7 +139,7 @@ public sealed class Trainer
         var trainLimit = Options.FastDevRun > 0 ? BatchLimit.Batches(Options.FastDevRun) : Options.LimitTrainBatches;
         var valLimit = Options.FastDevRun > 0 ? BatchLimit.Batches(Options.FastDevRun) : Options.LimitValBatches;
         long? trainCount = CountOf(train);
-        var loop = new TrainingLoop(this, model.Metrics, optimization.Optimizer, device, progress);
+        var loop = new TrainingLoop(this, model.Metrics, optimization.Optimizer, device, progress, model.Module.parameters(), Options);
         string epochsText = maxEpochs == int.MaxValue ? "?" : maxEpochs.ToString();
 
         for (int epoch = startEpoch; epoch < maxEpochs; epoch++)
@@ -150,6 +154,7 @@ public sealed class Trainer
             model.Metrics.BeginRun(Stage.Fit, training: true);
             loop.BeginEpoch(batches, maxSteps);
             model.RunTrainingEpoch(train, loop);
+            loop.EndEpoch();
             var epochMetrics = model.Metrics.RunMeans();
             if (loop.BatchesRun == 0) { progress?.Clear(); break; }
             Publish(epochMetrics);

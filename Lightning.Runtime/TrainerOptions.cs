@@ -33,6 +33,18 @@ public sealed record TrainerOptions
     /// </summary>
     public int FastDevRun { get; init; }
 
+    /// <summary>
+    /// Accumulate gradients over this many batches before each optimizer step (the loss is divided by it, so k
+    /// batches of size b step like one batch of size k*b). The last batches of an epoch step even when fewer.
+    /// </summary>
+    public int AccumulateGradBatches { get; init; } = 1;
+
+    /// <summary>Clip gradients before each optimizer step: the maximum norm, or value, per <see cref="GradientClipAlgorithm"/>; null for none.</summary>
+    public double? GradientClipVal { get; init; }
+
+    /// <summary>"norm" (the total 2-norm of all gradients, default) or "value" (each element).</summary>
+    public string GradientClipAlgorithm { get; init; } = "norm";
+
     /// <summary>Validation batches run before training starts, to find bugs in the validation step early; -1 for all.</summary>
     public int NumSanityValSteps { get; init; } = 2;
 
@@ -73,6 +85,11 @@ public sealed record TrainerOptions
         if (MaxSteps < -1) throw new LightningException($"TrainerOptions.MaxSteps must be -1 (no limit) or 0 or more, got {MaxSteps}.");
         if (FastDevRun < 0) throw new LightningException($"TrainerOptions.FastDevRun must be 0 (off) or a number of batches, got {FastDevRun}.");
         if (NumSanityValSteps < -1) throw new LightningException($"TrainerOptions.NumSanityValSteps must be -1 (all) or 0 or more, got {NumSanityValSteps}.");
+        if (AccumulateGradBatches < 1) throw new LightningException($"TrainerOptions.AccumulateGradBatches must be at least 1, got {AccumulateGradBatches}.");
+        if (GradientClipVal is double clip && (!(clip > 0) || double.IsInfinity(clip)))
+            throw new LightningException($"TrainerOptions.GradientClipVal must be a positive number, got {clip}.");
+        if (GradientClipAlgorithm is not ("norm" or "value"))
+            throw new LightningException($"TrainerOptions.GradientClipAlgorithm is '{GradientClipAlgorithm}': expected \"norm\" or \"value\".");
         if (Threads is < 1) throw new LightningException($"TrainerOptions.Threads must be at least 1, got {Threads}.");
         if (!Enum.IsDefined(AllocatorPolicy)) throw new LightningException($"TrainerOptions.AllocatorPolicy has an unknown value {(int)AllocatorPolicy}.");
     }

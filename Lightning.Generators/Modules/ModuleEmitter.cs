@@ -96,6 +96,8 @@ internal static class ModuleEmitter
         w.Line();
         w.Line("global::TorchSharp.torch.nn.Module global::Lightning.ILightningModule.Module => this;");
         w.Line();
+        w.Line("bool global::Lightning.ILightningModule.AutomaticOptimization => " + (spec.AutomaticOptimization ? "true" : "false") + ";");
+        w.Line();
         w.Line("global::Lightning.MetricStore global::Lightning.ILightningModule.Metrics => _lightningMetrics;");
         w.Line();
         w.Line("void global::Lightning.ILightningModule.RegisterComponentsOnce() => RegisterComponents();");

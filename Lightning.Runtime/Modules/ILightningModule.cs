@@ -18,6 +18,9 @@ public interface ILightningModule
     /// <summary>The module itself, as a TorchSharp module.</summary>
     torch.nn.Module Module { get; }
 
+    /// <summary>False when the module steps its optimizer itself (<c>[LightningModule(AutomaticOptimization = false)]</c>).</summary>
+    bool AutomaticOptimization { get; }
+
     /// <summary>Where the module's <c>Log</c> calls go.</summary>
     MetricStore Metrics { get; }
 
