@@ -312,6 +312,15 @@ public sealed class Trainer
         return next;
     }
 
+    /// <summary>
+    /// The latest value of <paramref name="monitor"/>, for a callback (<paramref name="owner"/>, e.g. "EarlyStopping")
+    /// that monitors it; a metric that was never logged is an error listing the logged ones.
+    /// </summary>
+    public double MonitoredMetric(string owner, string monitor) =>
+        _callbackMetrics.TryGetValue(monitor, out var value) ? value : throw new LightningException(
+            $"{owner}(Monitor = \"{monitor}\") could not find the monitored metric in the logged metrics: " +
+            (_callbackMetrics.Count == 0 ? "none were logged" : string.Join(", ", _callbackMetrics.Keys.OrderBy(k => k, StringComparer.Ordinal))) + ".");
+
     /// <summary>Makes <paramref name="metrics"/> the latest values in <see cref="CallbackMetrics"/>.</summary>
     private void Publish(List<KeyValuePair<string, double>> metrics)
     {

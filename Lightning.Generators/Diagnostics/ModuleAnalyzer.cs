@@ -39,7 +39,7 @@ public sealed class ModuleAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolAnalysisContext context, INamedTypeSymbol moduleAttribute, KnownTypes known)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (!type.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, moduleAttribute))) return;
+        if (Names.ModuleAttribute(type, moduleAttribute) is null) return;
 
         CheckPartial(context, type);
         var methods = type.GetMembers().OfType<IMethodSymbol>().ToList();
@@ -188,7 +188,7 @@ public sealed class ModuleAnalyzer : DiagnosticAnalyzer
         if (declaration.Initializer?.Value is not { } value || declaration.AttributeLists.Count == 0) return;
         if (context.SemanticModel.GetDeclaredSymbol(declaration, context.CancellationToken) is not { } property) return;
         if (!ModuleParser.HasAttribute(property, Names.HyperparameterAttribute, out _)) return;
-        if (!property.ContainingType.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, moduleAttribute))) return;
+        if (Names.ModuleAttribute(property.ContainingType, moduleAttribute) is null) return;
         if (!context.SemanticModel.GetConstantValue(value, context.CancellationToken).HasValue)
             context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.HyperparameterDefault, value.GetLocation(), property.Name));
     }

@@ -39,7 +39,7 @@ public sealed class MonitoredMetricAnalyzer : DiagnosticAnalyzer
 
             start.RegisterSymbolAction(c =>
             {
-                if (c.Symbol.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, moduleAttribute)))
+                if (Names.ModuleAttribute(c.Symbol, moduleAttribute) is not null)
                     System.Threading.Interlocked.Increment(ref modules);
             }, SymbolKind.NamedType);
 
@@ -47,7 +47,7 @@ public sealed class MonitoredMetricAnalyzer : DiagnosticAnalyzer
             {
                 var invocation = (IInvocationOperation)c.Operation;
                 if (invocation.TargetMethod.Name != "Log" || invocation.Arguments.Length == 0) return;
-                if (!invocation.TargetMethod.ContainingType.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, moduleAttribute))) return;
+                if (Names.ModuleAttribute(invocation.TargetMethod.ContainingType, moduleAttribute) is null) return;
                 var key = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0)?.Value.ConstantValue;
                 if (key is { HasValue: true, Value: string name }) logged[name] = true;
             }, OperationKind.Invocation);

@@ -37,7 +37,7 @@ public sealed class StepBodyAnalyzer : DiagnosticAnalyzer
             start.RegisterSymbolStartAction(symbolStart =>
             {
                 var type = (INamedTypeSymbol)symbolStart.Symbol;
-                var attribute = type.GetAttributes().FirstOrDefault(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, moduleAttribute));
+                var attribute = Names.ModuleAttribute(type, moduleAttribute);
                 if (attribute is null) return;
                 bool automatic = !attribute.NamedArguments.Any(a => a.Key == Names.AutomaticOptimization && a.Value.Value is false);
                 var state = new TypeState(type, automatic, optimizer);

@@ -23,6 +23,14 @@ internal static class Names
         _ => null,
     };
 
+    /// <summary>The <c>[LightningModule]</c> attribute of <paramref name="type"/> (given the attribute's symbol), or null.</summary>
+    public static Microsoft.CodeAnalysis.AttributeData? ModuleAttribute(Microsoft.CodeAnalysis.ISymbol type, Microsoft.CodeAnalysis.INamedTypeSymbol moduleAttribute)
+    {
+        foreach (var a in type.GetAttributes())
+            if (Microsoft.CodeAnalysis.SymbolEqualityComparer.Default.Equals(a.AttributeClass, moduleAttribute)) return a;
+        return null;
+    }
+
     /// <summary>The step (or [ConfigureOptimizers]) attribute of <paramref name="method"/>, or null.</summary>
     public static string? StepKind(Microsoft.CodeAnalysis.IMethodSymbol method)
     {

@@ -1,6 +1,5 @@
 using System;
 using System.Globalization;
-using System.Linq;
 
 namespace Lightning.Callbacks;
 
@@ -68,12 +67,7 @@ public sealed class EarlyStopping : Callback
     private void Check(Trainer trainer)
     {
         if (trainer.Options.FastDevRun > 0) return;
-        if (!trainer.CallbackMetrics.TryGetValue(Monitor, out var current))
-            throw new LightningException(
-                $"EarlyStopping(Monitor = \"{Monitor}\") could not find the monitored metric in the logged metrics: " +
-                (trainer.CallbackMetrics.Count == 0 ? "none were logged" : string.Join(", ", trainer.CallbackMetrics.Keys.OrderBy(k => k, StringComparer.Ordinal))) + ".");
-
-        var reason = Evaluate(current);
+        var reason = Evaluate(trainer.MonitoredMetric(nameof(EarlyStopping), Monitor));
         if (reason is null) return;
         Reason = reason;
         StoppedEpoch = trainer.CurrentEpoch;

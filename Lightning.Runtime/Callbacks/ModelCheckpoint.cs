@@ -81,11 +81,7 @@ public sealed partial class ModelCheckpoint : Callback
     private void Save(Trainer trainer, ILightningModule module)
     {
         if (trainer.Options.FastDevRun > 0 || (trainer.CurrentEpoch + 1) % EveryNEpochs != 0) return;
-        double score = double.NaN;
-        if (Monitor is not null && !trainer.CallbackMetrics.TryGetValue(Monitor, out score))
-            throw new LightningException(
-                $"ModelCheckpoint(Monitor = \"{Monitor}\") could not find the monitored metric in the logged metrics: " +
-                (trainer.CallbackMetrics.Count == 0 ? "none were logged" : string.Join(", ", trainer.CallbackMetrics.Keys.OrderBy(k => k, StringComparer.Ordinal))) + ".");
+        double score = Monitor is null ? double.NaN : trainer.MonitoredMetric(nameof(ModelCheckpoint), Monitor);
         Directory.CreateDirectory(DirPath);
 
         if (SaveTopK != 0 && (Monitor is null || !double.IsNaN(score)) && IsTopK(score))
