@@ -53,3 +53,53 @@ public sealed class PredictStepAttribute : Attribute { }
 /// </summary>
 [AttributeUsage(AttributeTargets.Method, Inherited = false, AllowMultiple = false)]
 public sealed class ConfigureOptimizersAttribute : Attribute { }
+
+/// <summary>
+/// Ignite's engine events, for <see cref="CallbackAttribute"/> handlers. Each maps to a Lightning hook:
+/// <see cref="Started"/> = <c>OnTrainStart</c>, <see cref="EpochStarted"/> = <c>OnTrainEpochStart</c>,
+/// <see cref="IterationStarted"/> = <c>OnTrainBatchStart</c>, <see cref="IterationCompleted"/> = <c>OnTrainBatchEnd</c>,
+/// <see cref="EpochCompleted"/> = <c>OnTrainEpochEnd</c>, <see cref="Completed"/> = <c>OnTrainEnd</c>.
+/// </summary>
+public enum TrainerEvent
+{
+    /// <summary>Training starts (after the sanity check), once per fit.</summary>
+    Started,
+    /// <summary>An epoch starts; its count is the epoch number, from 1.</summary>
+    EpochStarted,
+    /// <summary>A training batch starts; its count is the iteration number across epochs, from 1.</summary>
+    IterationStarted,
+    /// <summary>A training batch ended (after the optimizer step); its count is the iteration number, from 1.</summary>
+    IterationCompleted,
+    /// <summary>An epoch ended (after its validation); its count is the epoch number, from 1.</summary>
+    EpochCompleted,
+    /// <summary>Training ended, once per fit.</summary>
+    Completed,
+}
+
+/// <summary>
+/// On a class: a user callback. The generator finds its methods named as Lightning's hooks
+/// (<c>OnTrainEpochEnd</c>, <c>OnTrainBatchEnd</c>...) and calls them directly, in Lightning's order; pass an
+/// instance in <c>TrainerOptions.Callbacks</c>. A hook method takes any of the hook's arguments, by type, in any
+/// order: the <c>Trainer</c>, the module (as <c>ILightningModule</c> or its own class), the batch index (<c>long</c>),
+/// the loss (<c>Tensor?</c>, batch-end hooks).
+/// On a method of a callback or a Lightning module: an Ignite-style handler of <see cref="Event"/>, filtered by
+/// <see cref="Every"/> or <see cref="Once"/>.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class | AttributeTargets.Method, Inherited = false, AllowMultiple = true)]
+public sealed class CallbackAttribute : Attribute
+{
+    /// <summary>A user callback class.</summary>
+    public CallbackAttribute() { }
+
+    /// <summary>A handler of <paramref name="event"/>.</summary>
+    public CallbackAttribute(TrainerEvent @event) => Event = @event;
+
+    /// <summary>The event a handler method runs at.</summary>
+    public TrainerEvent Event { get; }
+
+    /// <summary>Run only when the event's count is a multiple of this (Ignite's <c>every=n</c>); 0 for every time.</summary>
+    public int Every { get; set; }
+
+    /// <summary>Run only when the event's count equals this (Ignite's <c>once=n</c>); 0 for no such filter.</summary>
+    public int Once { get; set; }
+}

@@ -15,16 +15,18 @@ namespace Lightning;
 /// and <see cref="Predict{TBatch, TOutput}(IPredictModule{TBatch, TOutput}, LightningDataModule{TBatch})"/>.
 /// The per-batch code is generated into each module; the trainer owns epochs, limits, devices and reporting.
 /// </summary>
-public sealed class Trainer
+public sealed partial class Trainer
 {
     private readonly Dictionary<string, double> _callbackMetrics = new(StringComparer.Ordinal);
     private readonly List<IReadOnlyDictionary<string, double>> _history = new();
+    private readonly ScalarType _floatType;
 
     /// <summary>Creates a trainer; seeds TorchSharp when <see cref="TrainerOptions.Seed"/> is set.</summary>
     public Trainer(TrainerOptions? options = null)
     {
         Options = options ?? new TrainerOptions();
         Options.Validate();
+        _floatType = PrecisionMode.Parse(Options.Precision);
         if (Options.Seed is long seed) Seed.Everything(seed);
     }
 
@@ -36,6 +38,12 @@ public sealed class Trainer
 
     /// <summary>Optimizer steps taken so far.</summary>
     public long GlobalStep { get; internal set; }
+
+    /// <summary>Training batches run in this fit, across epochs (Ignite's iteration count).</summary>
+    public long Iteration { get; internal set; }
+
+    /// <summary>True once a validation run (not the sanity check) has finished in this fit.</summary>
+    public bool HasValidated { get; private set; }
 
     /// <summary>Set to true to stop training at the next batch (as Lightning's <c>trainer.should_stop</c>).</summary>
     public bool ShouldStop { get; set; }
@@ -58,7 +66,13 @@ public sealed class Trainer
     /// <summary>The metrics of every completed training epoch, in order.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, double>> History => _history;
 
-    private TextWriter Out => Options.Output ?? Console.Out;
+    /// <summary>Where the progress bar, summaries and messages go (<see cref="TrainerOptions.Output"/>, else the console).</summary>
+    public TextWriter Output => Options.Output ?? Console.Out;
+
+    private TextWriter Out => Output;
+
+    /// <summary>True while <c>Fit</c> runs (callbacks that only act during training check it).</summary>
+    public bool IsFitting => _run is not null;
 
     private bool Interactive => Options.Output is null && !Console.IsOutputRedirected;
 
@@ -95,91 +109,6 @@ public sealed class Trainer
         FitCore(model, trainBatches, valBatches, ckptPath);
     }
 
-    private void FitCore<TBatch>(ILightningModule<TBatch> model, IEnumerable<TBatch> train, IEnumerable<TBatch>? val, string? ckptPath)
-    {
-        var device = Prepare(model);
-        var optimization = model.ConfigureOptimizers() ?? throw new LightningException(
-            $"{model.ModuleTypeName}'s [ConfigureOptimizers] method returned null: it must return an optimizer.");
-        Optimizer = optimization.Optimizer;
-        if (!model.AutomaticOptimization && (Options.AccumulateGradBatches != 1 || Options.GradientClipVal is not null))
-            throw new LightningException(
-                $"{model.ModuleTypeName} uses manual optimization, so the trainer does not step its optimizer: TrainerOptions.AccumulateGradBatches and " +
-                "GradientClipVal cannot apply. Accumulate or clip in the training step (e.g. torch.nn.utils.clip_grad_norm_) instead.");
-
-        var validation = model as IValidationModule<TBatch>;
-        if (val is not null && validation is null)
-            Out.WriteLine($"Validation batches were given but {model.ModuleTypeName} has no [ValidationStep] method: validation is skipped.");
-        if (validation is null) val = null;
-
-        if (Options.EnableModelSummary && Options.FastDevRun == 0)
-        {
-            Out.WriteLine(ModelSummary.Format(model.Module));
-            Out.WriteLine();
-            Out.WriteLine(HyperParameterTable.Format(model.HyperParameters));
-            Out.WriteLine();
-        }
-
-        var progress = Options.EnableProgressBar ? new ProgressBar(Out, Interactive) : null;
-        ShouldStop = false;
-        GlobalStep = 0;
-        _history.Clear();
-        _callbackMetrics.Clear();
-        int startEpoch = ckptPath is null ? 0 : Resume(model, optimization, ckptPath);
-        foreach (var c in Options.Callbacks) c.OnFitStart(this, model);
-
-        // Sanity check: a few validation batches before training, so a bug there shows up in seconds.
-        if (val is not null && Options.FastDevRun == 0 && Options.NumSanityValSteps != 0)
-        {
-            var limit = Options.NumSanityValSteps < 0 ? Options.LimitValBatches : BatchLimit.Batches(Options.NumSanityValSteps);
-            RunEvaluation(model, validation!.RunValidation, val, Stage.Validate, limit, "Sanity check", progress);
-        }
-
-        int maxEpochs = Options.MaxEpochs == -1 ? int.MaxValue : Options.ResolvedMaxEpochs;
-        long maxSteps = Options.FastDevRun > 0 ? Options.FastDevRun : Options.MaxSteps;
-        var trainLimit = Options.FastDevRun > 0 ? BatchLimit.Batches(Options.FastDevRun) : Options.LimitTrainBatches;
-        var valLimit = Options.FastDevRun > 0 ? BatchLimit.Batches(Options.FastDevRun) : Options.LimitValBatches;
-        long? trainCount = CountOf(train);
-        var loop = new TrainingLoop(this, model.Metrics, optimization.Optimizer, device, progress, model.Module.parameters(), Options);
-        string epochsText = maxEpochs == int.MaxValue ? "?" : maxEpochs.ToString();
-
-        for (int epoch = startEpoch; epoch < maxEpochs; epoch++)
-        {
-            if (ShouldStop || (maxSteps >= 0 && GlobalStep >= maxSteps)) break;
-            CurrentEpoch = epoch;
-            if (train is IEpochAware epochAware) epochAware.SetEpoch(epoch);
-            var started = Stopwatch.GetTimestamp();
-            long batches = trainLimit.Resolve(trainCount);
-            foreach (var c in Options.Callbacks) c.OnTrainEpochStart(this, model);
-            progress?.Start($"Epoch {epoch + 1}/{epochsText}", batches == long.MaxValue ? null : batches);
-            model.Metrics.BeginRun(Stage.Fit, training: true);
-            loop.BeginEpoch(batches, maxSteps);
-            model.RunTrainingEpoch(train, loop);
-            loop.EndEpoch();
-            var epochMetrics = model.Metrics.RunMeans();
-            if (loop.BatchesRun == 0) { progress?.Clear(); break; }
-            Publish(epochMetrics);
-
-            LastEpochValidated = val is not null;
-            if (val is not null)
-            {
-                var valMetrics = RunEvaluation(model, validation!.RunValidation, val, Stage.Validate, valLimit, "Validation", progress);
-                Publish(valMetrics);
-                epochMetrics.AddRange(valMetrics);
-                foreach (var c in Options.Callbacks) c.OnValidationEnd(this, model);
-            }
-
-            optimization.Scheduler?.step();
-            foreach (var c in Options.Callbacks) c.OnTrainEpochEnd(this, model);
-            var record = new Dictionary<string, double>(StringComparer.Ordinal);
-            foreach (var (name, value) in epochMetrics) record[name] = value;
-            _history.Add(record);
-            progress?.Clear();
-            if (progress is not null)
-                Out.WriteLine(EpochLine(epoch + 1, epochsText, epochMetrics, Stopwatch.GetElapsedTime(started)));
-        }
-        foreach (var c in Options.Callbacks) c.OnFitEnd(this, model);
-    }
-
     // ---------------------------------------------------------------- Validate, Test, Predict
 
     /// <summary>Runs the validation step over the data module's validation batches; returns the logged means.</summary>
@@ -211,7 +140,11 @@ public sealed class Trainer
         var outputs = new List<TOutput>();
         var limit = Options.FastDevRun > 0 ? BatchLimit.Batches(Options.FastDevRun) : Options.LimitPredictBatches;
         var progress = Options.EnableProgressBar ? new ProgressBar(Out, Interactive) : null;
-        RunEvaluation(model, (b, loop) => model.RunPredict(b, loop, outputs), batches, Stage.Predict, limit, "Predicting", progress);
+        var callbacks = _run is null ? new CallbackList(this, model, Options.Callbacks) : null;
+        callbacks?.EvaluationStart(Stage.Predict);
+        using (new DefaultFloatType(_floatType))
+            RunEvaluation(model, (b, loop) => model.RunPredict(b, loop, outputs), batches, Stage.Predict, limit, "Predicting", progress);
+        callbacks?.EvaluationEnd(Stage.Predict);
         progress?.Clear();
         return outputs;
     }
@@ -238,7 +171,14 @@ public sealed class Trainer
         Prepare(model);
         if (Options.FastDevRun > 0) limit = BatchLimit.Batches(Options.FastDevRun);
         var progress = Options.EnableProgressBar ? new ProgressBar(Out, Interactive) : null;
-        var means = RunEvaluation(model, run, batches, stage, limit, title, progress);
+        var callbacks = _run is null ? new CallbackList(this, model, Options.Callbacks) : null;
+        callbacks?.EvaluationStart(stage);
+        List<KeyValuePair<string, double>> means;
+        using (new DefaultFloatType(_floatType)) means = RunEvaluation(model, run, batches, stage, limit, title, progress);
+        // An evaluation inside a fit (e.g. an Ignite-style evaluator in a handler): the training epoch's metrics go on.
+        if (_run is { } fit) model.Metrics.ContinueRun(fit.TrainingRun, Stage.Fit, training: true);
+        if (callbacks is not null) Publish(means);
+        callbacks?.EvaluationEnd(stage);
         progress?.Clear();
         var result = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (name, value) in means) result[name] = value;
@@ -254,7 +194,7 @@ public sealed class Trainer
         long count = limit.Resolve(CountOf(batches));
         progress?.Start(title, count == long.MaxValue ? null : count);
         model.Metrics.BeginRun(stage, training: false);
-        run(batches, new EvaluationLoop(stage, model.Metrics, Device!, count, progress));
+        run(batches, new EvaluationLoop(stage, model.Metrics, new BatchTransfer(Device!, _floatType), count, progress, _run?.Callbacks));
         if (wasTraining) model.Module.train();
         progress?.Clear();
         return model.Metrics.RunMeans();
@@ -265,51 +205,18 @@ public sealed class Trainer
     /// <summary>Applies process settings, seeds, picks the device and moves the module there.</summary>
     private Device Prepare(ILightningModule model)
     {
+        // Within a fit (a callback evaluating, Ignite-style) nothing is reset: no reseeding, same device.
+        if (_run is not null) return Device!;
         Allocator.Apply(Options.AllocatorPolicy);
         if (Options.Threads is int threads) torch.set_num_threads(threads);
         if (Options.Seed is long seed) Seed.Everything(seed);
         var device = DeviceSelector.Resolve(Options.Device);
         model.RegisterComponentsOnce();
         model.Module.to(device);
+        if (_floatType != ScalarType.Float32) model.Module.to(_floatType);
         Device = device;
         Module = model;
         return device;
-    }
-
-    /// <summary>
-    /// Writes the last run's module (weights, hyperparameters, epoch and step) to <paramref name="path"/> as one
-    /// safetensors file, atomically; reload it with the generated <c>Foo.LoadFromCheckpoint(path)</c>.
-    /// </summary>
-    public void SaveCheckpoint(string path)
-    {
-        var module = Module ?? throw new LightningException("SaveCheckpoint: this trainer has not run a module yet (call Fit first).");
-        Checkpoints.Checkpoint.Save(path, module, CurrentEpoch, GlobalStep, Optimizer);
-    }
-
-    /// <summary>
-    /// Restores weights, optimizer, random state, step count and scheduler from a checkpoint written at the end
-    /// of an epoch; returns the epoch to continue with.
-    /// </summary>
-    private int Resume(ILightningModule model, Optimization optimization, string ckptPath)
-    {
-        var path = ckptPath switch
-        {
-            "last" => Options.Callbacks.OfType<Callbacks.ModelCheckpoint>().Select(c => c.LastModelPath).FirstOrDefault(p => p is not null)
-                ?? throw new LightningException("Fit(ckptPath: \"last\") needs a ModelCheckpoint in TrainerOptions.Callbacks that has saved a checkpoint; pass a path instead."),
-            "best" => Options.Callbacks.OfType<Callbacks.ModelCheckpoint>().Select(c => c.BestModelPath).FirstOrDefault(p => p is not null)
-                ?? throw new LightningException("Fit(ckptPath: \"best\") needs a ModelCheckpoint in TrainerOptions.Callbacks that has saved a checkpoint; pass a path instead."),
-            _ => ckptPath,
-        };
-        var checkpoint = Checkpoints.Checkpoint.Open(path, model.ModuleTypeName);
-        checkpoint.LoadWeights(model.Module);
-        int next = checkpoint.Epoch + 1;
-        // Replay the scheduler first (TorchSharp's schedulers have no state dict): that sets its epoch counter;
-        // the optimizer state restored next then sets the exact learning rates that were saved.
-        for (int i = 0; i < next; i++) optimization.Scheduler?.step();
-        checkpoint.RestoreTrainingState(optimization.Optimizer);
-        GlobalStep = checkpoint.GlobalStep;
-        Out.WriteLine($"Resumed from {path}: epoch {next + 1}, step {GlobalStep}.");
-        return next;
     }
 
     /// <summary>

@@ -45,6 +45,51 @@ public sealed record TrainerOptions
     /// <summary>"norm" (the total 2-norm of all gradients, default) or "value" (each element).</summary>
     public string GradientClipAlgorithm { get; init; } = "norm";
 
+    /// <summary>
+    /// How often to validate within a training epoch: a fraction of the epoch (0.25 validates four times an epoch) or
+    /// a number of training batches (Lightning's <c>val_check_interval</c>). Validation runs after batch b when b + 1 is
+    /// a multiple of the interval in batches; with <see cref="CheckValEveryNEpoch"/> null the batches count across epochs.
+    /// Default: once, at the end of each epoch.
+    /// </summary>
+    public BatchLimit ValCheckInterval { get; init; } = BatchLimit.All;
+
+    /// <summary>Validate in every n-th epoch (1: every epoch); null validates by <see cref="ValCheckInterval"/> batches across epochs.</summary>
+    public int? CheckValEveryNEpoch { get; init; } = 1;
+
+    /// <summary>
+    /// Train (and validate) on the same first batches of the training loader every epoch, unshuffled, to check the
+    /// model can overfit them (Lightning's <c>overfit_batches</c>): a count or a fraction; 0 turns it off.
+    /// </summary>
+    public BatchLimit OverfitBatches { get; init; } = BatchLimit.Batches(0);
+
+    /// <summary>Send the training step values to the loggers every n optimizer steps (reads logged tensors only then).</summary>
+    public int LogEveryNSteps { get; init; } = 50;
+
+    /// <summary>Stop training when this much time has passed (checked after each batch), as Lightning's <c>max_time</c>; null for no limit.</summary>
+    public TimeSpan? MaxTime { get; init; }
+
+    /// <summary>
+    /// The floating-point precision of parameters and inputs: "32-true" (default), "64-true" or "bf16-true".
+    /// "16-mixed" and "bf16-mixed" need automatic mixed precision (autocast and a gradient scaler), which
+    /// TorchSharp 0.107 does not provide; they are refused with an explanation.
+    /// </summary>
+    public string Precision { get; init; } = "32-true";
+
+    /// <summary>
+    /// Save checkpoints: when no <see cref="Callbacks.ModelCheckpoint"/> is given, one is added that keeps the latest
+    /// epoch's checkpoint in the run's folder, as Lightning's <c>enable_checkpointing</c>.
+    /// </summary>
+    public bool EnableCheckpointing { get; init; } = true;
+
+    /// <summary>The folder under which each fit writes <c>lightning_logs/version_N/</c> (logs and default checkpoints); default the current folder.</summary>
+    public string DefaultRootDir { get; init; } = ".";
+
+    /// <summary>
+    /// Loggers that receive the hyperparameters and metrics (e.g. a CSV logger); null uses a CSV
+    /// logger in the run's folder (as Lightning's default logger), an empty list none.
+    /// </summary>
+    public System.Collections.Generic.IReadOnlyList<Loggers.ILightningLogger>? Loggers { get; init; }
+
     /// <summary>Validation batches run before training starts, to find bugs in the validation step early; -1 for all.</summary>
     public int NumSanityValSteps { get; init; } = 2;
 
@@ -67,11 +112,14 @@ public sealed record TrainerOptions
     /// <summary>Show the progress bar and the per-epoch summary line.</summary>
     public bool EnableProgressBar { get; init; } = true;
 
-    /// <summary>Print the model summary (layers and parameter counts) and hyperparameters at the start of a fit.</summary>
+    /// <summary>
+    /// Print the model summary (layers and parameter counts) and hyperparameters at the start of a fit: a
+    /// <see cref="Callbacks.ModelSummary"/> callback is added unless one is given.
+    /// </summary>
     public bool EnableModelSummary { get; init; } = true;
 
     /// <summary>Callbacks, e.g. <see cref="Callbacks.ModelCheckpoint"/>; their hooks run in this order.</summary>
-    public System.Collections.Generic.IReadOnlyList<Callback> Callbacks { get; init; } = System.Array.Empty<Callback>();
+    public System.Collections.Generic.IReadOnlyList<ICallback> Callbacks { get; init; } = System.Array.Empty<ICallback>();
 
     /// <summary>Where the progress bar, summaries and epoch lines go; null for the console.</summary>
     public TextWriter? Output { get; init; }
@@ -91,6 +139,15 @@ public sealed record TrainerOptions
         if (GradientClipAlgorithm is not ("norm" or "value"))
             throw new LightningException($"TrainerOptions.GradientClipAlgorithm is '{GradientClipAlgorithm}': expected \"norm\" or \"value\".");
         if (Threads is < 1) throw new LightningException($"TrainerOptions.Threads must be at least 1, got {Threads}.");
+        if (CheckValEveryNEpoch is < 1) throw new LightningException($"TrainerOptions.CheckValEveryNEpoch must be 1 or more (or null to validate by batches across epochs), got {CheckValEveryNEpoch}.");
+        if (ValCheckInterval.Count is 0 || ValCheckInterval.Fraction is 0)
+            throw new LightningException($"TrainerOptions.ValCheckInterval must be a positive number of batches or a fraction in (0, 1], got {ValCheckInterval}.");
+        if (CheckValEveryNEpoch is null && ValCheckInterval.Count is null)
+            throw new LightningException("TrainerOptions.CheckValEveryNEpoch is null (validate by batches across epochs), so ValCheckInterval must be a number of batches, not a fraction.");
+        if (LogEveryNSteps < 1) throw new LightningException($"TrainerOptions.LogEveryNSteps must be at least 1, got {LogEveryNSteps}.");
+        if (MaxTime is TimeSpan t && t <= TimeSpan.Zero) throw new LightningException($"TrainerOptions.MaxTime must be positive, got {t}.");
+        PrecisionMode.Parse(Precision);
+        if (string.IsNullOrWhiteSpace(DefaultRootDir)) throw new LightningException("TrainerOptions.DefaultRootDir is empty: give a folder (\".\" for the current one).");
         if (!Enum.IsDefined(AllocatorPolicy)) throw new LightningException($"TrainerOptions.AllocatorPolicy has an unknown value {(int)AllocatorPolicy}.");
     }
 }

@@ -11,7 +11,6 @@ namespace Lightning.Generators.Modules;
 internal static class ModuleEmitter
 {
     private const string Tensor = "global::TorchSharp.torch.Tensor";
-    private const string Device = "global::TorchSharp.torch.Device";
     private const string Enumerable = "global::System.Collections.Generic.IEnumerable";
 
     public static string Emit(ModuleSpec spec)
@@ -144,12 +143,13 @@ internal static class ModuleEmitter
         w.Line("this.train();");
         if (!spec.AutomaticOptimization) w.Line("_lightningTrainingLoop = loop;");
         w.Line("using var enumerator = batches.GetEnumerator();");
-        w.Line("for (long batchIdx = 0; loop.ShouldRunBatch(batchIdx); batchIdx++)");
+        w.Line("for (long batchIdx = loop.FirstBatchIdx; loop.ShouldRunBatch(batchIdx); batchIdx++)");
         w.Open();
         w.Line("// One dispose scope per step: the batch and every tensor made below are freed at its end.");
-        w.Line("using var scope = global::TorchSharp.torch.NewDisposeScope();");
+        w.Line("using (var scope = global::TorchSharp.torch.NewDisposeScope())");
+        w.Open();
         w.Line("if (!enumerator.MoveNext()) break;");
-        w.Line("var batch = LightningTransferBatch(enumerator.Current, loop.Device);");
+        w.Line("var batch = LightningTransferBatch(enumerator.Current, loop.Transfer);");
         w.Line("loop.OnBatchStart(batchIdx, LightningBatchSize(batch));");
         w.Line();
         w.Line("// Forward: the [TrainingStep] method.");
@@ -167,7 +167,12 @@ internal static class ModuleEmitter
             w.Line("loop.OnManualOptimizationStep();");
         }
         w.Line();
-        w.Line("loop.OnBatchEnd(batchIdx);");
+        w.Line("// Callbacks' OnTrainBatchEnd, the progress bar and the loggers, while the step's tensors are alive.");
+        w.Line("loop.OnBatchEnd(batchIdx, loss);");
+        w.Close();
+        w.Line();
+        w.Line("// Between steps: validation within the epoch when it is due (ValCheckInterval).");
+        w.Line("loop.AfterBatch(batchIdx);");
         w.Close();
         w.Close();
         if (!spec.AutomaticOptimization) EmitManualOptimizationHelpers(w);
@@ -236,7 +241,7 @@ internal static class ModuleEmitter
         w.Open();
         w.Line("using var scope = global::TorchSharp.torch.NewDisposeScope();");
         w.Line("if (!enumerator.MoveNext()) break;");
-        w.Line("var batch = LightningTransferBatch(enumerator.Current, loop.Device);");
+        w.Line("var batch = LightningTransferBatch(enumerator.Current, loop.Transfer);");
         w.Line("loop.OnBatchStart(batchIdx, LightningBatchSize(batch));");
     }
 
@@ -248,8 +253,8 @@ internal static class ModuleEmitter
     {
         w.Line("// ---- The batch type " + batch.TypeName.Replace("global::", "") + " ----");
         w.Line();
-        w.Line("/// <summary>Moves every tensor of a batch to <paramref name=\"device\"/>.</summary>");
-        w.Line("private static " + batch.TypeName + " LightningTransferBatch(" + batch.TypeName + " batch, " + Device + " device) =>");
+        w.Line("/// <summary>Moves every tensor of a batch to the run's device (floating-point tensors also to its precision).</summary>");
+        w.Line("private static " + batch.TypeName + " LightningTransferBatch(" + batch.TypeName + " batch, global::Lightning.BatchTransfer to) =>");
         w.Line("    " + Transfer(batch, "batch") + ";");
         w.Line();
         w.Line("/// <summary>The number of samples in a batch: the first dimension of its first tensor.</summary>");
@@ -257,11 +262,11 @@ internal static class ModuleEmitter
         w.Line("private static long LightningBatchSize(" + batch.TypeName + " batch) => " + (first ?? "1") + ";");
     }
 
-    /// <summary>An expression that rebuilds <paramref name="expr"/> with each tensor moved to <c>device</c>.</summary>
+    /// <summary>An expression that rebuilds <paramref name="expr"/> with each tensor moved by <c>to</c> (a BatchTransfer).</summary>
     internal static string Transfer(TypeShape shape, string expr) => shape.Kind switch
     {
-        ShapeKind.Tensor => expr + ".to(device)",
-        ShapeKind.TensorArray => "global::System.Array.ConvertAll(" + expr + ", t => t.to(device))",
+        ShapeKind.Tensor => "to.Move(" + expr + ")",
+        ShapeKind.TensorArray => "global::System.Array.ConvertAll(" + expr + ", to.Move)",
         ShapeKind.Tuple => "(" + string.Join(", ", shape.Members.Select(m => Transfer(m.Shape, expr + "." + m.Access))) + ")",
         ShapeKind.Record when shape.Members.Count > 0 =>
             expr + " with { " + string.Join(", ", shape.Members.Select(m => m.Access + " = " + Transfer(m.Shape, expr + "." + m.Access))) + " }",

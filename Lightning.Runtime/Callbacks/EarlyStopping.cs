@@ -66,7 +66,7 @@ public sealed class EarlyStopping : Callback
 
     private void Check(Trainer trainer)
     {
-        if (trainer.Options.FastDevRun > 0) return;
+        if (trainer.Options.FastDevRun > 0 || !trainer.IsFitting) return;
         var reason = Evaluate(trainer.MonitoredMetric(nameof(EarlyStopping), Monitor));
         if (reason is null) return;
         Reason = reason;
@@ -99,4 +99,24 @@ public sealed class EarlyStopping : Callback
     }
 
     private bool Better(double a, double b) => Maximize ? a > b : a < b;
+
+    public override string? StateKey => $"EarlyStopping{{monitor={Monitor},mode={Mode}}}";
+
+    public override void SaveState(System.Text.Json.Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("wait_count", WaitCount);
+        if (double.IsFinite(BestScore)) writer.WriteNumber("best_score", BestScore); else writer.WriteNull("best_score");
+        writer.WriteNumber("patience", Patience);
+        writer.WriteEndObject();
+    }
+
+    public override void LoadState(System.Text.Json.JsonElement state, string checkpointPath)
+    {
+        if (state.ValueKind != System.Text.Json.JsonValueKind.Object || !state.TryGetProperty("wait_count", out var wait) || !wait.TryGetInt32(out int w) || w < 0)
+            throw new Checkpoints.CheckpointException(checkpointPath, $"the state of {StateKey} has no whole 'wait_count'");
+        WaitCount = w;
+        BestScore = state.TryGetProperty("best_score", out var best) && best.ValueKind == System.Text.Json.JsonValueKind.Number
+            ? best.GetDouble() : Maximize ? double.NegativeInfinity : double.PositiveInfinity;
+    }
 }

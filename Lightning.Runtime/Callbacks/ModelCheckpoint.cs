@@ -18,9 +18,10 @@ namespace Lightning.Callbacks;
 public sealed partial class ModelCheckpoint : Callback
 {
     private readonly List<(string Path, double Score)> _best = new();
+    private long _lastSavedStep = -1;
 
-    /// <summary>The folder for checkpoints; default <c>lightning_logs/checkpoints</c>.</summary>
-    public string DirPath { get; init; } = Path.Combine("lightning_logs", "checkpoints");
+    /// <summary>The folder for checkpoints; default <c>&lt;DefaultRootDir&gt;/lightning_logs/version_N/checkpoints</c> (the run's log folder).</summary>
+    public string? DirPath { get; init; }
 
     /// <summary>
     /// The file name without <c>.ckpt</c>: <c>{epoch}</c>, <c>{step}</c> and <c>{metric}</c> or <c>{metric:.5f}</c>
@@ -40,8 +41,14 @@ public sealed partial class ModelCheckpoint : Callback
     /// <summary>Also write <c>last.ckpt</c> each time.</summary>
     public bool SaveLast { get; init; }
 
-    /// <summary>Save every n epochs.</summary>
-    public int EveryNEpochs { get; init; } = 1;
+    /// <summary>Save every n epochs (0: not at epoch ends). Default 1, or 0 when <see cref="EveryNTrainSteps"/> is set.</summary>
+    public int? EveryNEpochs { get; init; }
+
+    /// <summary>Save every n optimizer steps, at the end of the batch (0 or null: not by steps).</summary>
+    public int? EveryNTrainSteps { get; init; }
+
+    /// <summary>The folder checkpoints go to in the current fit (<see cref="DirPath"/> or the run's log folder).</summary>
+    public string? ResolvedDirPath { get; private set; }
 
     /// <summary>The best checkpoint so far, or null.</summary>
     public string? BestModelPath => Ranked().Select(b => b.Path).FirstOrDefault();
@@ -60,50 +67,108 @@ public sealed partial class ModelCheckpoint : Callback
     private IEnumerable<(string Path, double Score)> Ranked() =>
         Monitor is null ? Enumerable.Reverse(_best) : Maximize ? _best.OrderByDescending(b => b.Score) : _best.OrderBy(b => b.Score);
 
+    private int EpochInterval => EveryNEpochs ?? (EveryNTrainSteps is > 0 ? 0 : 1);
+
     public override void OnFitStart(Trainer trainer, ILightningModule module)
     {
         if (Mode is not ("min" or "max")) throw new LightningException($"ModelCheckpoint.Mode is '{Mode}': expected \"min\" or \"max\".");
         if (SaveTopK < -1) throw new LightningException($"ModelCheckpoint.SaveTopK is {SaveTopK}: expected -1 (all), 0 or more.");
-        if (EveryNEpochs < 1) throw new LightningException($"ModelCheckpoint.EveryNEpochs is {EveryNEpochs}: expected 1 or more.");
+        if (EveryNEpochs < 0) throw new LightningException($"ModelCheckpoint.EveryNEpochs is {EveryNEpochs}: expected 0 (off) or more.");
+        if (EveryNTrainSteps < 0) throw new LightningException($"ModelCheckpoint.EveryNTrainSteps is {EveryNTrainSteps}: expected 0 (off) or more.");
         if (string.IsNullOrWhiteSpace(Filename)) throw new LightningException("ModelCheckpoint.Filename is empty.");
         if (SaveTopK > 1 && Monitor is null)
             throw new LightningException($"ModelCheckpoint.SaveTopK is {SaveTopK} but no Monitor is set: which checkpoints are best needs a monitored metric.");
+        ResolvedDirPath = DirPath ?? Path.Combine(trainer.LogDir, "checkpoints");
     }
 
-    public override void OnValidationEnd(Trainer trainer, ILightningModule module) => Save(trainer, module);
+    public override void OnTrainBatchEnd(Trainer trainer, ILightningModule module, TorchSharp.torch.Tensor? loss, long batchIdx)
+    {
+        if (EveryNTrainSteps is int n && n > 0 && trainer.GlobalStep > 0 && trainer.GlobalStep % n == 0 && trainer.GlobalStep != _lastSavedStep)
+            Save(trainer, module);
+    }
+
+    public override void OnValidationEnd(Trainer trainer, ILightningModule module)
+    {
+        if (EpochDue(trainer)) Save(trainer, module);
+    }
 
     public override void OnTrainEpochEnd(Trainer trainer, ILightningModule module)
     {
         // With validation, the checkpoint was written at the end of the validation run.
-        if (!trainer.LastEpochValidated) Save(trainer, module);
+        if (!trainer.LastEpochValidated && EpochDue(trainer)) Save(trainer, module);
     }
+
+    private bool EpochDue(Trainer trainer) =>
+        EpochInterval > 0 && (trainer.CurrentEpoch + 1) % EpochInterval == 0 && trainer.GlobalStep != _lastSavedStep;
 
     private void Save(Trainer trainer, ILightningModule module)
     {
-        if (trainer.Options.FastDevRun > 0 || (trainer.CurrentEpoch + 1) % EveryNEpochs != 0) return;
-        double score = Monitor is null ? double.NaN : trainer.MonitoredMetric(nameof(ModelCheckpoint), Monitor);
-        Directory.CreateDirectory(DirPath);
+        if (trainer.Options.FastDevRun > 0 || !trainer.IsFitting) return;
+        double score = double.NaN;
+        if (Monitor is not null && !trainer.CallbackMetrics.TryGetValue(Monitor, out score))
+        {
+            // Before the first validation the monitored metric may not exist yet (step checkpoints): skip, as Lightning.
+            if (!trainer.HasValidated) return;
+            score = trainer.MonitoredMetric(nameof(ModelCheckpoint), Monitor);
+        }
+        var dir = ResolvedDirPath ?? throw new LightningException("ModelCheckpoint: the fit has not started (OnFitStart was not called).");
+        Directory.CreateDirectory(dir);
+        _lastSavedStep = trainer.GlobalStep;
 
         if (SaveTopK != 0 && (Monitor is null || !double.IsNaN(score)) && IsTopK(score))
         {
             // At capacity, the worst kept checkpoint makes room (and its file name may be reused).
             (string Path, double Score)? replaced = SaveTopK > 0 && _best.Count >= SaveTopK ? Ranked().Last() : null;
-            var path = FreePath(FormatName(Filename, trainer.CurrentEpoch, trainer.GlobalStep, trainer.CallbackMetrics), replaced?.Path);
-            Checkpoint.Save(path, module, trainer.CurrentEpoch, trainer.GlobalStep, trainer.Optimizer);
-            if (replaced is { } r)
-            {
-                _best.Remove(r);
-                if (r.Path != path) File.Delete(r.Path);
-            }
+            var path = FreePath(dir, FormatName(Filename, trainer.CurrentEpoch, trainer.GlobalStep, trainer.CallbackMetrics), replaced?.Path);
+            // The state saved in the file already lists the file itself, as Lightning's.
+            if (replaced is { } r) _best.Remove(r);
             _best.Add((path, score));
             LastModelPath = path;
+            trainer.SaveCheckpoint(path);
+            if (replaced is { } gone && gone.Path != path) File.Delete(gone.Path);
         }
         if (SaveLast)
         {
-            var last = Path.Combine(DirPath, "last.ckpt");
-            Checkpoint.Save(last, module, trainer.CurrentEpoch, trainer.GlobalStep, trainer.Optimizer);
+            var last = Path.Combine(dir, "last.ckpt");
             LastModelPath = last;
+            trainer.SaveCheckpoint(last);
         }
+    }
+
+    public override string? StateKey =>
+        $"ModelCheckpoint{{monitor={Monitor},mode={Mode},every_n_train_steps={EveryNTrainSteps ?? 0},every_n_epochs={EpochInterval}}}";
+
+    public override void SaveState(System.Text.Json.Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("dirpath", ResolvedDirPath);
+        writer.WriteString("last_model_path", LastModelPath);
+        writer.WriteStartArray("best_k_models");
+        foreach (var (path, score) in _best)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("path", path);
+            if (double.IsFinite(score)) writer.WriteNumber("score", score); else writer.WriteNull("score");
+            writer.WriteEndObject();
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    public override void LoadState(System.Text.Json.JsonElement state, string checkpointPath)
+    {
+        if (state.ValueKind != System.Text.Json.JsonValueKind.Object || !state.TryGetProperty("best_k_models", out var best) || best.ValueKind != System.Text.Json.JsonValueKind.Array)
+            throw new CheckpointException(checkpointPath, $"the state of {StateKey} has no 'best_k_models' list");
+        _best.Clear();
+        foreach (var entry in best.EnumerateArray())
+        {
+            if (!entry.TryGetProperty("path", out var p) || p.GetString() is not string path)
+                throw new CheckpointException(checkpointPath, $"the state of {StateKey} has an entry without a path");
+            double score = entry.TryGetProperty("score", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.Number ? s.GetDouble() : double.NaN;
+            // A kept checkpoint deleted since is forgotten rather than reported as best.
+            if (File.Exists(path)) _best.Add((path, score));
+        }
+        if (state.TryGetProperty("last_model_path", out var last) && last.GetString() is string lastPath && File.Exists(lastPath)) LastModelPath = lastPath;
     }
 
     private bool IsTopK(double score)
@@ -117,11 +182,11 @@ public sealed partial class ModelCheckpoint : Callback
     /// A path in <see cref="DirPath"/> for <paramref name="name"/> that holds no file (other than <paramref name="replacing"/>,
     /// which is about to go): a clash gets <c>-v1</c>, <c>-v2</c>..., so no existing file is ever overwritten.
     /// </summary>
-    private string FreePath(string name, string? replacing)
+    private static string FreePath(string dir, string name, string? replacing)
     {
-        var path = Path.Combine(DirPath, name + ".ckpt");
+        var path = Path.Combine(dir, name + ".ckpt");
         for (int v = 1; File.Exists(path) && path != replacing; v++)
-            path = Path.Combine(DirPath, $"{name}-v{v}.ckpt");
+            path = Path.Combine(dir, $"{name}-v{v}.ckpt");
         return path;
     }
 

@@ -40,39 +40,63 @@ public sealed class Checkpoint
     public string HParamsJson => Required("hparams");
 
     /// <summary>The epoch the checkpoint was written in (from 0).</summary>
-    public int Epoch => int.TryParse(Required("epoch"), NumberStyles.None, CultureInfo.InvariantCulture, out var v)
-        ? v : throw new CheckpointException(Path, "its metadata 'epoch' is not a whole number");
+    public int Epoch => (int)WholeNumber("epoch", int.MaxValue);
 
     /// <summary>Optimizer steps taken when the checkpoint was written.</summary>
-    public long GlobalStep => long.TryParse(Required("global_step"), NumberStyles.None, CultureInfo.InvariantCulture, out var v)
-        ? v : throw new CheckpointException(Path, "its metadata 'global_step' is not a whole number");
+    public long GlobalStep => WholeNumber("global_step", long.MaxValue);
+
+    /// <summary>Training batches of <see cref="Epoch"/> that had run when the checkpoint was written (0 in older files).</summary>
+    public long BatchInEpoch => _file.Metadata.ContainsKey("batch_in_epoch") ? WholeNumber("batch_in_epoch", long.MaxValue) : 0;
+
+    /// <summary>
+    /// True when <see cref="Epoch"/>'s training batches had all run (the checkpoint was written at the end of the
+    /// epoch's validation or the epoch itself); false for a checkpoint written within the epoch.
+    /// </summary>
+    public bool EpochFinished => !_file.Metadata.TryGetValue("epoch_finished", out var v) || v == "true";
+
+    /// <summary>True when the end of <see cref="Epoch"/> (its callbacks and scheduler step) had run when the checkpoint was written.</summary>
+    public bool EpochEndDone => _file.Metadata.TryGetValue("epoch_end_done", out var v) ? v == "true" : !_file.Metadata.ContainsKey("scheduler");
+
+    /// <summary>Training batches run in the whole fit when the checkpoint was written (Ignite's iteration count).</summary>
+    public long Iteration => _file.Metadata.ContainsKey("iteration") ? WholeNumber("iteration", long.MaxValue) : 0;
 
     /// <summary>
     /// Writes <paramref name="module"/>'s weights and hyperparameters to <paramref name="path"/>, atomically; with
-    /// <paramref name="optimizer"/>, also its state and the random generator's, so a fit can resume from it.
+    /// <paramref name="state"/>, also what resuming a fit needs: the loop position, the optimizer's state, the
+    /// scheduler's and the callbacks' states, the logged metrics and the random generator's state.
     /// </summary>
-    public static void Save(string path, ILightningModule module, int epoch = 0, long globalStep = 0, optim.Optimizer? optimizer = null)
+    public static void Save(string path, ILightningModule module, TrainingState? state = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         module.RegisterComponentsOnce();
         var tensors = module.Module.state_dict().Select(kv => (ModelPrefix + kv.Key, kv.Value)).ToList();
         using var scope = NewDisposeScope();
-        if (optimizer is not null)
-        {
-            using var buffer = new System.IO.MemoryStream();
-            using (var writer = new System.IO.BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
-                Savable(optimizer).save_state_dict(writer);
-            tensors.Add((OptimizerState, tensor(buffer.ToArray())));
-            tensors.Add((RngState, get_rng_state()));
-        }
         var metadata = new Dictionary<string, string>
         {
             ["format_version"] = FormatVersion,
             ["module_type"] = module.ModuleTypeName,
             ["hparams"] = HyperParameterJson.ToJson(module.HyperParameters),
-            ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
-            ["global_step"] = globalStep.ToString(CultureInfo.InvariantCulture),
+            ["epoch"] = "0",
+            ["global_step"] = "0",
         };
+        if (state is not null)
+        {
+            using var buffer = new System.IO.MemoryStream();
+            using (var writer = new System.IO.BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+                Savable(state.Optimizer).save_state_dict(writer);
+            tensors.Add((OptimizerState, tensor(buffer.ToArray())));
+            tensors.Add((RngState, get_rng_state()));
+            var ci = CultureInfo.InvariantCulture;
+            metadata["epoch"] = state.Epoch.ToString(ci);
+            metadata["global_step"] = state.GlobalStep.ToString(ci);
+            metadata["batch_in_epoch"] = state.BatchInEpoch.ToString(ci);
+            metadata["epoch_finished"] = state.EpochFinished ? "true" : "false";
+            metadata["epoch_end_done"] = state.EpochEndDone ? "true" : "false";
+            metadata["iteration"] = state.Iteration.ToString(ci);
+            metadata["scheduler"] = state.SchedulerJson;
+            metadata["callbacks"] = state.CallbacksJson;
+            metadata["callback_metrics"] = state.CallbackMetricsJson;
+        }
         SafetensorsFile.Write(path, tensors, metadata);
     }
 
@@ -127,13 +151,12 @@ public sealed class Checkpoint
     /// <summary>True when the checkpoint holds what resuming a fit needs (optimizer and random state).</summary>
     public bool CanResume => _file.Contains(OptimizerState) && _file.Contains(RngState);
 
-    /// <summary>Restores the optimizer's state and the random generator's (for resuming a fit).</summary>
-    public void RestoreTrainingState(optim.Optimizer optimizer)
+    /// <summary>Restores the optimizer's state (for resuming a fit).</summary>
+    public void RestoreOptimizer(optim.Optimizer optimizer)
     {
         if (!CanResume)
             throw new CheckpointException(Path, "it holds weights only (no optimizer and random state), so a fit cannot resume from it");
         using var bytes = _file.Load(OptimizerState);
-        using var rng = _file.Load(RngState);
         try
         {
             using var reader = new System.IO.BinaryReader(new System.IO.MemoryStream(bytes.data<byte>().ToArray()));
@@ -143,13 +166,31 @@ public sealed class Checkpoint
         {
             throw new CheckpointException(Path, $"its optimizer state does not fit this optimizer ({e.Message})", e);
         }
+    }
+
+    /// <summary>Restores the CPU random generator's state saved with the training state.</summary>
+    public void RestoreRandomState()
+    {
+        using var rng = _file.Load(RngState);
         set_rng_state(rng);
+    }
+
+    /// <summary>A JSON document saved in the metadata under <paramref name="key"/>, or null when absent (older files).</summary>
+    public System.Text.Json.JsonDocument? JsonMetadata(string key)
+    {
+        if (!_file.Metadata.TryGetValue(key, out var json)) return null;
+        try { return System.Text.Json.JsonDocument.Parse(json); }
+        catch (System.Text.Json.JsonException e) { throw new CheckpointException(Path, $"its metadata '{key}' is not valid JSON ({e.Message})", e); }
     }
 
     /// <summary>TorchSharp's optimizers save their state through OptimizerHelper (all built-in ones derive from it).</summary>
     private static TorchSharp.Modules.OptimizerHelper Savable(optim.Optimizer optimizer) =>
         optimizer as TorchSharp.Modules.OptimizerHelper ?? throw new LightningException(
             $"The optimizer {optimizer.GetType().Name} cannot save its state (it does not derive from TorchSharp.Modules.OptimizerHelper), so checkpoints of it cannot resume a fit.");
+
+    private long WholeNumber(string key, long max) =>
+        long.TryParse(Required(key), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= max
+            ? v : throw new CheckpointException(Path, $"its metadata '{key}' is not a whole number");
 
     private string Required(string key) =>
         _file.Metadata.TryGetValue(key, out var value) ? value : throw new CheckpointException(Path, $"its metadata has no '{key}'");

@@ -7,22 +7,28 @@ public sealed class EvaluationLoop
 {
     private readonly MetricStore _metrics;
     private readonly ProgressBar? _progress;
+    private readonly CallbackList? _callbacks;
     private readonly long _batchLimit;
 
-    internal EvaluationLoop(Stage stage, MetricStore metrics, Device device, long batchLimit, ProgressBar? progress)
+    internal EvaluationLoop(Stage stage, MetricStore metrics, BatchTransfer transfer, long batchLimit, ProgressBar? progress, CallbackList? callbacks)
     {
         Stage = stage;
         _metrics = metrics;
-        Device = device;
+        Transfer = transfer;
         _batchLimit = batchLimit;
         _progress = progress;
+        // Batch hooks are Lightning's on_validation_batch_*; other stages have none here.
+        _callbacks = stage == Stage.Validate ? callbacks : null;
     }
 
     /// <summary>Validation, test or predict.</summary>
     public Stage Stage { get; }
 
+    /// <summary>Moves batches to the device (and precision) of the run.</summary>
+    public BatchTransfer Transfer { get; }
+
     /// <summary>The device batches are moved to.</summary>
-    public Device Device { get; }
+    public Device Device => Transfer.Device;
 
     /// <summary>Batches run so far.</summary>
     public long BatchesRun { get; private set; }
@@ -31,12 +37,17 @@ public sealed class EvaluationLoop
     public bool ShouldRunBatch(long batchIdx) => batchIdx < _batchLimit;
 
     /// <summary>Called after the batch is on the device, before the step.</summary>
-    public void OnBatchStart(long batchIdx, long batchSize) => _metrics.BeginStep(batchSize);
+    public void OnBatchStart(long batchIdx, long batchSize)
+    {
+        _metrics.BeginStep(batchSize);
+        _callbacks?.ValidationBatchStart(batchIdx);
+    }
 
     /// <summary>Called at the end of each batch, inside its dispose scope.</summary>
     public void OnBatchEnd(long batchIdx)
     {
         BatchesRun++;
+        _callbacks?.ValidationBatchEnd(batchIdx);
         _progress?.Update(BatchesRun, _metrics);
     }
 }

@@ -18,6 +18,9 @@ public sealed class TrainingLoop
     private readonly torch.optim.Optimizer _optimizer;
     private readonly ProgressBar? _progress;
     private readonly IReadOnlyList<Parameter> _parameters;
+    private readonly CallbackList _callbacks;
+    private readonly SchedulerRunner _scheduler;
+    private readonly bool _automatic;
     private readonly int _accumulate;
     private readonly double? _clip;
     private readonly bool _clipByValue;
@@ -25,36 +28,47 @@ public sealed class TrainingLoop
     private long _maxSteps;
     private long _batchIdx;
     private int _pending;   // batches whose gradients wait for the next optimizer step
+    private bool _stepped;  // the current batch ended with an optimizer step
 
-    internal TrainingLoop(Trainer trainer, MetricStore metrics, torch.optim.Optimizer optimizer, Device device, ProgressBar? progress,
-        IEnumerable<Parameter> parameters, TrainerOptions options)
+    internal TrainingLoop(Trainer trainer, ILightningModule module, torch.optim.Optimizer optimizer, BatchTransfer transfer, ProgressBar? progress,
+        CallbackList callbacks, SchedulerRunner scheduler, TrainerOptions options)
     {
         _trainer = trainer;
-        _metrics = metrics;
+        _metrics = module.Metrics;
         _optimizer = optimizer;
         _progress = progress;
-        Device = device;
-        _parameters = parameters.ToList();
+        _callbacks = callbacks;
+        _scheduler = scheduler;
+        _automatic = module.AutomaticOptimization;
+        Transfer = transfer;
+        _parameters = module.Module.parameters().ToList();
         _accumulate = options.AccumulateGradBatches;
         _clip = options.GradientClipVal;
         _clipByValue = options.GradientClipAlgorithm == "value";
     }
 
+    /// <summary>Moves batches to the device (and precision) of the run.</summary>
+    public BatchTransfer Transfer { get; }
+
     /// <summary>The device batches are moved to.</summary>
-    public Device Device { get; }
+    public Device Device => Transfer.Device;
 
     /// <summary>The optimizer from <c>[ConfigureOptimizers]</c> (what a manually optimized module steps itself).</summary>
     public torch.optim.Optimizer Optimizer => _optimizer;
 
-    /// <summary>Batches run in the current epoch so far.</summary>
+    /// <summary>The index of the first batch of this epoch: 0, or where a fit resumed within the epoch.</summary>
+    public long FirstBatchIdx { get; private set; }
+
+    /// <summary>Batches run in the current epoch so far (counting those before a resume).</summary>
     public long BatchesRun { get; private set; }
 
-    internal void BeginEpoch(long batchLimit, long maxSteps)
+    internal void BeginEpoch(long firstBatchIdx, long batchLimit, long maxSteps)
     {
+        FirstBatchIdx = firstBatchIdx;
         _batchLimit = batchLimit;
         _maxSteps = maxSteps;
         _pending = 0;
-        BatchesRun = 0;
+        BatchesRun = firstBatchIdx;
     }
 
     /// <summary>True when batch <paramref name="batchIdx"/> should run: within the batch limit, the step limit, and no stop was requested.</summary>
@@ -65,7 +79,9 @@ public sealed class TrainingLoop
     public void OnBatchStart(long batchIdx, long batchSize)
     {
         _batchIdx = batchIdx;
+        _stepped = false;
         _metrics.BeginStep(batchSize);
+        _callbacks.TrainBatchStart(batchIdx);
     }
 
     /// <summary>
@@ -75,12 +91,14 @@ public sealed class TrainingLoop
     public bool Backward(Tensor? loss)
     {
         if (loss is null) return false;
+        _callbacks.BeforeBackward(loss);
         if (_accumulate == 1) loss.backward();
         else
         {
             using var scaled = loss / _accumulate;
             scaled.backward();
         }
+        _callbacks.AfterBackward();
         _pending++;
         return true;
     }
@@ -108,19 +126,36 @@ public sealed class TrainingLoop
             if (_clipByValue) torch.nn.utils.clip_grad_value_(_parameters, clip);
             else torch.nn.utils.clip_grad_norm_(_parameters, clip);
         }
+        _callbacks.BeforeOptimizerStep(_optimizer);
         _optimizer.step();
+        _callbacks.BeforeZeroGrad(_optimizer);
         _optimizer.zero_grad();
         _pending = 0;
+        _stepped = true;
         _trainer.GlobalStep++;
+        _scheduler.AfterOptimizerStep(_trainer.GlobalStep);
     }
 
     /// <summary>Counts a step of a module that optimizes manually (one per training batch), for MaxSteps and GlobalStep.</summary>
-    public void OnManualOptimizationStep() => _trainer.GlobalStep++;
+    public void OnManualOptimizationStep()
+    {
+        _stepped = true;
+        _trainer.GlobalStep++;
+    }
 
-    /// <summary>Called at the end of each batch, still inside its dispose scope (so logged values can be read).</summary>
-    public void OnBatchEnd(long batchIdx)
+    /// <summary>
+    /// Called at the end of each batch, still inside its dispose scope (so <paramref name="loss"/> and logged values
+    /// can be read): callbacks' <c>OnTrainBatchEnd</c>, the progress bar, step values for the loggers.
+    /// </summary>
+    public void OnBatchEnd(long batchIdx, Tensor? loss)
     {
         BatchesRun++;
+        _trainer.Iteration++;
+        _callbacks.TrainBatchEnd(loss, batchIdx);
         _progress?.Update(BatchesRun, _metrics);
+        if (_stepped) _trainer.AfterOptimizerStepInBatch(_metrics);
     }
+
+    /// <summary>Called after each batch's dispose scope: validation within the epoch when it is due (<see cref="TrainerOptions.ValCheckInterval"/>).</summary>
+    public void AfterBatch(long batchIdx) => _trainer.AfterTrainingBatch(batchIdx);
 }

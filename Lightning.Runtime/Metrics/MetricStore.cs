@@ -17,6 +17,7 @@ public sealed class MetricStore
     private readonly List<MetricSlot> _order = new();
     private Dictionary<string, MetricSlot>? _dynamic;
     private int _run;
+    private int _lastRun;
     private long _batchSize = 1;
     private Scalar? _batchSizeScalar;
 
@@ -93,11 +94,30 @@ public sealed class MetricStore
     private Scalar BatchSizeScalar() => _batchSizeScalar ??= _batchSize.ToScalar();
 
     /// <summary>Starts a new loop run (a training epoch, a validation pass...): values logged from now on start from zero.</summary>
-    internal void BeginRun(Stage stage, bool training)
+    internal int BeginRun(Stage stage, bool training)
     {
-        _run++;
+        _run = ++_lastRun;
         CurrentStage = stage;
         IsTraining = training;
+        return _run;
+    }
+
+    /// <summary>
+    /// Goes back to run <paramref name="run"/> (from <see cref="BeginRun"/>) after another run interrupted it, e.g. the
+    /// training epoch after a validation within the epoch: its values keep accumulating where they were.
+    /// </summary>
+    internal void ContinueRun(int run, Stage stage, bool training)
+    {
+        _run = run;
+        CurrentStage = stage;
+        IsTraining = training;
+    }
+
+    /// <summary>The last value of every metric logged in the current run, named <c>name_step</c> (reads the device once per metric).</summary>
+    internal void StepValues(Dictionary<string, double> into)
+    {
+        foreach (var s in _order)
+            if (s.Run == _run) into[s.Name + "_step"] = s.Last();
     }
 
     /// <summary>Starts a step over a batch of <paramref name="batchSize"/> samples.</summary>

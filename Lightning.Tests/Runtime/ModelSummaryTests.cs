@@ -23,7 +23,7 @@ public sealed class ModelSummaryTests
     [InlineData(25_600_000_000L, "25.6 B")]
     [InlineData(3_000_000_000_000L, "3.0 T")]
     [InlineData(4_000_000_000_000_000L, "4000 T")]
-    public void CountFormatsLikeLightning(long n, string expected) => Assert.Equal(expected, ModelSummary.Count(n));
+    public void CountFormatsLikeLightning(long n, string expected) => Assert.Equal(expected, ModelSummaryTable.Count(n));
 
     private static torch.nn.Module<Tensor, Tensor> SmallNet() => torch.nn.Sequential(
         ("fc1", torch.nn.Linear(4, 3)),
@@ -36,15 +36,15 @@ public sealed class ModelSummaryTests
     public void FormatListsChildrenAndTotals()
     {
         using var net = SmallNet();
-        var lines = Lines(ModelSummary.Format(net));
+        var lines = Lines(ModelSummaryTable.Format(net));
 
         var rows = lines.Where(l => Regex.IsMatch(l, @"^\d+ \|"))
                         .Select(l => l.Split('|').Select(c => c.Trim()).ToArray())
                         .ToArray();
         Assert.Equal(3, rows.Length);
-        Assert.Equal(new[] { "0", "fc1", "Linear", "15" }, rows[0]);
-        Assert.Equal(new[] { "1", "act", "ReLU", "0" }, rows[1]);
-        Assert.Equal(new[] { "2", "fc2", "Linear", "8" }, rows[2]);
+        Assert.Equal(new[] { "0", "fc1", "Linear", "15", "train" }, rows[0]);
+        Assert.Equal(new[] { "1", "act", "ReLU", "0", "train" }, rows[1]);
+        Assert.Equal(new[] { "2", "fc2", "Linear", "8", "train" }, rows[2]);
 
         Assert.Contains(lines, l => Regex.IsMatch(l, @"^23\s+Trainable params$"));
         Assert.Contains(lines, l => Regex.IsMatch(l, @"^0\s+Non-trainable params$"));
@@ -54,12 +54,25 @@ public sealed class ModelSummaryTests
     }
 
     [Fact]
+    public void MaxDepthListsNestedLayersWithDottedNames()
+    {
+        using var net = torch.nn.Sequential(("block", torch.nn.Sequential(("conv", torch.nn.Linear(2, 2)), ("act", torch.nn.ReLU()))), ("head", torch.nn.Linear(2, 1)));
+        net.eval();
+        string Names(int depth) => string.Join(",", Lines(ModelSummaryTable.Format(net, depth))
+            .Where(l => Regex.IsMatch(l, @"^\d+ \|")).Select(l => l.Split('|')[1].Trim()));
+        Assert.Equal("block,head", Names(1));
+        Assert.Equal("block,block.conv,block.act,head", Names(2));
+        Assert.Contains("| eval", ModelSummaryTable.Format(net));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModelSummaryTable.Format(net, 0));
+    }
+
+    [Fact]
     public void FrozenParametersAreNonTrainable()
     {
         using var net = SmallNet();
         var fc1Weight = net.named_parameters().Single(p => p.name == "fc1.weight").parameter;
         fc1Weight.requires_grad = false;
-        var lines = Lines(ModelSummary.Format(net));
+        var lines = Lines(ModelSummaryTable.Format(net));
 
         Assert.Contains(lines, l => Regex.IsMatch(l, @"^11\s+Trainable params$"));
         Assert.Contains(lines, l => Regex.IsMatch(l, @"^12\s+Non-trainable params$"));
@@ -70,7 +83,7 @@ public sealed class ModelSummaryTests
     public void ModuleWithoutChildrenHasNoRows()
     {
         using var linear = torch.nn.Linear(2, 2);
-        var lines = Lines(ModelSummary.Format(linear));
+        var lines = Lines(ModelSummaryTable.Format(linear));
         Assert.DoesNotContain(lines, l => Regex.IsMatch(l, @"^\d+ \|"));
         Assert.Contains(lines, l => Regex.IsMatch(l, @"^6\s+Total params$"));
     }

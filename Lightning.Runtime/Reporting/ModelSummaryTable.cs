@@ -7,16 +7,28 @@ using TorchSharp;
 
 namespace Lightning;
 
-/// <summary>Lightning's model summary: the top-level layers with their types and parameter counts, then totals.</summary>
-public static class ModelSummary
+/// <summary>
+/// Lightning's model summary: the layers down to a depth (nested names joined by dots) with their types,
+/// parameter counts and train/eval mode, then totals.
+/// </summary>
+public static class ModelSummaryTable
 {
-    /// <summary>Formats the summary table of <paramref name="module"/>.</summary>
-    public static string Format(torch.nn.Module module)
+    /// <summary>Formats the summary table of <paramref name="module"/>, listing layers down to <paramref name="maxDepth"/> levels (1: the top-level layers).</summary>
+    public static string Format(torch.nn.Module module, int maxDepth = 1)
     {
-        var rows = new List<(string Index, string Name, string Type, string Params)>();
+        if (maxDepth < 1) throw new ArgumentOutOfRangeException(nameof(maxDepth), maxDepth, "ModelSummary.MaxDepth must be 1 or more.");
+        var rows = new List<(string Index, string Name, string Type, string Params, string Mode)>();
         int i = 0;
-        foreach (var (name, child) in module.named_children())
-            rows.Add((i++.ToString(CultureInfo.InvariantCulture), name, child.GetType().Name, Count(child.parameters().Sum(p => p.numel()))));
+        void Walk(torch.nn.Module parent, string prefix, int depth)
+        {
+            foreach (var (name, child) in parent.named_children())
+            {
+                rows.Add((i++.ToString(CultureInfo.InvariantCulture), prefix + name, child.GetType().Name,
+                    Count(child.parameters().Sum(p => p.numel())), child.training ? "train" : "eval"));
+                if (depth < maxDepth) Walk(child, prefix + name + ".", depth + 1);
+            }
+        }
+        Walk(module, "", 1);
 
         long trainable = 0, frozen = 0, bytes = 0;
         foreach (var p in module.parameters())
@@ -29,12 +41,12 @@ public static class ModelSummary
         int wn = Math.Max(4, rows.Select(r => r.Name.Length).DefaultIfEmpty(0).Max());
         int wt = Math.Max(4, rows.Select(r => r.Type.Length).DefaultIfEmpty(0).Max());
         int wp = Math.Max(6, rows.Select(r => r.Params.Length).DefaultIfEmpty(0).Max());
-        string header = $"{"".PadRight(wi)} | {"Name".PadRight(wn)} | {"Type".PadRight(wt)} | {"Params".PadRight(wp)}";
+        string header = $"{"".PadRight(wi)} | {"Name".PadRight(wn)} | {"Type".PadRight(wt)} | {"Params".PadRight(wp)} | Mode ";
         var rule = new string('-', header.Length);
         var sb = new StringBuilder();
         sb.AppendLine(header).AppendLine(rule);
         foreach (var r in rows)
-            sb.AppendLine($"{r.Index.PadRight(wi)} | {r.Name.PadRight(wn)} | {r.Type.PadRight(wt)} | {r.Params.PadRight(wp)}");
+            sb.AppendLine($"{r.Index.PadRight(wi)} | {r.Name.PadRight(wn)} | {r.Type.PadRight(wt)} | {r.Params.PadRight(wp)} | {r.Mode.PadRight(5)}");
         sb.AppendLine(rule);
         sb.AppendLine($"{Count(trainable),-10}Trainable params");
         sb.AppendLine($"{Count(frozen),-10}Non-trainable params");

@@ -1,0 +1,103 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text.Json;
+using TorchSharp;
+using static TorchSharp.torch.optim.lr_scheduler;
+
+
+namespace Lightning;
+
+/// <summary>
+/// Steps a module's learning-rate scheduler at its interval and frequency, and feeds a <c>ReduceLROnPlateau</c> its
+/// monitored metric. TorchSharp's schedulers have no state dict, so the state saved in checkpoints is the history of
+/// steps (a count, and the metric values a plateau scheduler saw); resuming replays it, which rebuilds the exact
+/// internal state of any scheduler.
+/// </summary>
+internal sealed class SchedulerRunner
+{
+    private readonly Trainer _trainer;
+    private readonly Optimization _optimization;
+    private readonly List<double> _plateauValues = new();
+
+    public SchedulerRunner(Trainer trainer, Optimization optimization, string moduleName)
+    {
+        _trainer = trainer;
+        _optimization = optimization;
+        if (optimization.Frequency < 1)
+            throw new LightningException($"{moduleName}'s [ConfigureOptimizers] returned an Optimization with Frequency = {optimization.Frequency}: expected 1 or more.");
+        if (IsPlateau && string.IsNullOrWhiteSpace(optimization.Monitor))
+            throw new LightningException(
+                $"{moduleName}'s [ConfigureOptimizers] returned a ReduceLROnPlateau scheduler without a Monitor: set the logged metric it watches, " +
+                "e.g. new Optimization(optimizer, scheduler) { Monitor = \"val_loss\" }.");
+    }
+
+    private LRScheduler? Scheduler => _optimization.Scheduler;
+
+    private bool IsPlateau => _optimization.Scheduler is impl.ReduceLROnPlateau;
+
+    /// <summary>Scheduler steps taken so far in this fit (including replayed ones).</summary>
+    public int Steps { get; private set; }
+
+    /// <summary>After each optimizer step (<see cref="SchedulerInterval.Step"/>).</summary>
+    public void AfterOptimizerStep(long globalStep)
+    {
+        if (Scheduler is not null && _optimization.Interval == SchedulerInterval.Step && globalStep % _optimization.Frequency == 0) Step();
+    }
+
+    /// <summary>After each training epoch (<see cref="SchedulerInterval.Epoch"/>); <paramref name="epoch"/> from 0.</summary>
+    public void AfterEpoch(int epoch)
+    {
+        if (Scheduler is not null && _optimization.Interval == SchedulerInterval.Epoch && (epoch + 1) % _optimization.Frequency == 0) Step();
+    }
+
+    private void Step()
+    {
+        if (Scheduler is impl.ReduceLROnPlateau plateau)
+        {
+            double value = _trainer.MonitoredMetric("ReduceLROnPlateau", _optimization.Monitor!);
+            plateau.step(value);
+            _plateauValues.Add(value);
+        }
+        else Scheduler!.step();
+        Steps++;
+    }
+
+    /// <summary>Writes the step history: <c>{"steps": n, "plateau_values": [...]}</c>.</summary>
+    public void SaveState(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("steps", Steps);
+        writer.WriteStartArray("plateau_values");
+        foreach (var v in _plateauValues) writer.WriteNumberValue(v);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Replays a saved step history on the fresh scheduler of a resumed fit.</summary>
+    public void Replay(JsonElement state, string checkpointPath)
+    {
+        if (state.ValueKind != JsonValueKind.Object || !state.TryGetProperty("steps", out var stepsElement) || !stepsElement.TryGetInt32(out int steps) || steps < 0)
+            throw new Checkpoints.CheckpointException(checkpointPath, "its scheduler state is not an object with a whole 'steps' count");
+        var values = new List<double>();
+        if (state.TryGetProperty("plateau_values", out var array) && array.ValueKind == JsonValueKind.Array)
+            foreach (var v in array.EnumerateArray())
+                values.Add(v.TryGetDouble(out var d) ? d : throw new Checkpoints.CheckpointException(checkpointPath, "its scheduler state has a plateau value that is not a number"));
+        if (steps > 0 && Scheduler is null)
+            throw new Checkpoints.CheckpointException(checkpointPath, $"it was saved with a learning-rate scheduler ({steps} steps), but [ConfigureOptimizers] now returns none");
+        if (Scheduler is impl.ReduceLROnPlateau plateau)
+        {
+            if (values.Count != steps)
+                throw new Checkpoints.CheckpointException(checkpointPath,
+                    $"its scheduler state has {values.Count} plateau values for {steps} steps, but the scheduler is a ReduceLROnPlateau");
+            foreach (var v in values) { plateau.step(v); _plateauValues.Add(v); }
+        }
+        else for (int i = 0; i < steps; i++) Scheduler!.step();
+        Steps = steps;
+    }
+
+    /// <summary>The learning rate of each parameter group now.</summary>
+    public IReadOnlyList<double> LearningRates() => _optimization.Optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
+
+    public override string ToString() => Steps.ToString(CultureInfo.InvariantCulture);
+}

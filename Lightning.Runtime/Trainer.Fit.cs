@@ -1,0 +1,435 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Lightning.Checkpoints;
+using Lightning.Loggers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lightning;
+
+// The fit loop: epochs, validation within and after them, resume, loggers. Its order of hooks is docs/hooks.md.
+public sealed partial class Trainer
+{
+    private FitRun? _run;       // the fit running now
+    private FitRun? _lastRun;   // the last fit, for SaveCheckpoint after Fit returns
+
+    /// <summary>What one fit holds while it runs: its callbacks, scheduler, loggers and validation.</summary>
+    private sealed class FitRun
+    {
+        public required ILightningModule Module { get; init; }
+        public required CallbackList Callbacks { get; init; }
+        public required SchedulerRunner Scheduler { get; init; }
+        public required List<ILightningLogger> Loggers { get; init; }
+        public required List<ILightningLogger> OwnedLoggers { get; init; }
+        public required Func<List<KeyValuePair<string, double>>>? Validate { get; init; }
+        public required long ValCheckBatches { get; init; }
+        public int TrainingRun { get; set; }
+        public List<KeyValuePair<string, double>>? EpochValidation { get; set; }
+        public bool EpochFinished { get; set; }
+        public bool EpochEndDone { get; set; }
+        public TrainingLoop? Loop { get; set; }
+    }
+
+    private void FitCore<TBatch>(ILightningModule<TBatch> model, IEnumerable<TBatch> train, IEnumerable<TBatch>? val, string? ckptPath)
+    {
+        var device = Prepare(model);
+        var optimization = model.ConfigureOptimizers() ?? throw new LightningException(
+            $"{model.ModuleTypeName}'s [ConfigureOptimizers] method returned null: it must return an optimizer.");
+        Optimizer = optimization.Optimizer;
+        if (!model.AutomaticOptimization && (Options.AccumulateGradBatches != 1 || Options.GradientClipVal is not null))
+            throw new LightningException(
+                $"{model.ModuleTypeName} uses manual optimization, so the trainer does not step its optimizer: TrainerOptions.AccumulateGradBatches and " +
+                "GradientClipVal cannot apply. Accumulate or clip in the training step (e.g. torch.nn.utils.clip_grad_norm_) instead.");
+        var scheduler = new SchedulerRunner(this, optimization, model.ModuleTypeName);
+
+        var validation = model as IValidationModule<TBatch>;
+        if (val is not null && validation is null)
+            Out.WriteLine($"Validation batches were given but {model.ModuleTypeName} has no [ValidationStep] method: validation is skipped.");
+        if (validation is null) val = null;
+
+        // Overfitting a few batches: the same first batches, unshuffled, for training and validation.
+        long overfit = Options.OverfitBatches.Count is 0 ? 0 : Options.OverfitBatches.Resolve(CountOf(train));
+        if (overfit > 0)
+        {
+            train = FirstBatches(train, overfit);
+            if (validation is not null) val = train;
+        }
+
+        bool fastDev = Options.FastDevRun > 0;
+        var progress = Options.EnableProgressBar ? new ProgressBar(Out, Interactive) : null;
+        ShouldStop = false;
+        GlobalStep = 0;
+        Iteration = 0;
+        HasValidated = false;
+        LastEpochValidated = false;
+        _history.Clear();
+        _callbackMetrics.Clear();
+        _logDir = null;
+
+        int maxEpochs = Options.MaxEpochs == -1 ? int.MaxValue : Options.ResolvedMaxEpochs;
+        long maxSteps = fastDev ? Options.FastDevRun : Options.MaxSteps;
+        var trainLimit = fastDev ? BatchLimit.Batches(Options.FastDevRun) : overfit > 0 ? BatchLimit.All : Options.LimitTrainBatches;
+        var valLimit = fastDev ? BatchLimit.Batches(Options.FastDevRun) : overfit > 0 ? BatchLimit.All : Options.LimitValBatches;
+        long? trainCount = CountOf(train);
+        long epochBatches = trainLimit.Resolve(trainCount);
+
+        var loggers = fastDev ? new List<ILightningLogger>() : Options.Loggers?.ToList() ?? DefaultLoggers();
+        var run = new FitRun
+        {
+            Module = model,
+            Callbacks = new CallbackList(this, model, FitCallbacks(fastDev)),
+            Scheduler = scheduler,
+            Loggers = loggers,
+            OwnedLoggers = Options.Loggers is null ? loggers : new List<ILightningLogger>(),
+            Validate = val is null ? null : () => RunEvaluation(model, validation!.RunValidation, val, Stage.Validate, valLimit, "Validation", progress),
+            ValCheckBatches = ValCheckBatches(epochBatches),
+        };
+        _run = run;
+        _lastRun = run;
+        var transfer = new BatchTransfer(device, _floatType);
+        var loop = new TrainingLoop(this, model, optimization.Optimizer, transfer, progress, run.Callbacks, scheduler, Options);
+        run.Loop = loop;
+        using var precision = new DefaultFloatType(_floatType);
+        var fitStarted = Stopwatch.GetTimestamp();
+        try
+        {
+            foreach (var logger in loggers) logger.Start(LogDir, model.HyperParameters);
+
+            Checkpoint? resume = ckptPath is null ? null : OpenResumeCheckpoint(model, ckptPath);
+            int startEpoch = 0;
+            long startBatch = 0;
+            if (resume is not null)
+            {
+                resume.LoadWeights(model.Module);
+                // Replay the scheduler's steps first (TorchSharp's schedulers have no state dict); the optimizer state
+                // restored next then sets the exact learning rates that were saved.
+                using (var schedulerState = resume.JsonMetadata("scheduler"))
+                {
+                    if (schedulerState is not null) scheduler.Replay(schedulerState.RootElement, resume.Path);
+                    else for (int i = 0; i <= resume.Epoch; i++) optimization.Scheduler?.step();   // files from before the step history
+                }
+                resume.RestoreOptimizer(optimization.Optimizer);
+                GlobalStep = resume.GlobalStep;
+                Iteration = resume.Iteration;
+                using (var metrics = resume.JsonMetadata("callback_metrics"))
+                    if (metrics is not null)
+                        foreach (var p in metrics.RootElement.EnumerateObject())
+                            if (p.Value.ValueKind == JsonValueKind.Number) _callbackMetrics[p.Name] = p.Value.GetDouble();
+                (startEpoch, startBatch) = resume.EpochFinished ? (resume.Epoch + 1, 0L) : (resume.Epoch, resume.BatchInEpoch);
+                CurrentEpoch = resume.Epoch;
+            }
+
+            run.Callbacks.FitStart();
+            if (resume is not null) RestoreCallbackStates(run.Callbacks, resume);
+
+            // Sanity check: a few validation batches before training, so a bug there shows up in seconds.
+            if (val is not null && !fastDev && Options.NumSanityValSteps != 0)
+            {
+                run.Callbacks.SanityCheckStart();
+                var limit = Options.NumSanityValSteps < 0 ? valLimit : BatchLimit.Batches(Options.NumSanityValSteps);
+                RunEvaluation(model, validation!.RunValidation, val, Stage.Validate, limit, "Sanity check", progress);
+                run.Callbacks.SanityCheckEnd();
+            }
+
+            if (resume is not null)
+            {
+                resume.RestoreRandomState();
+                // A checkpoint written at the end of an epoch's validation comes before that epoch's scheduler step.
+                if (resume.EpochFinished && !resume.EpochEndDone && model.AutomaticOptimization) scheduler.AfterEpoch(resume.Epoch);
+                Out.WriteLine($"Resumed from {resume.Path}: epoch {startEpoch + 1}" + (startBatch > 0 ? $", batch {startBatch + 1}" : "") + $", step {GlobalStep}.");
+            }
+
+            run.Callbacks.TrainStart();
+            string epochsText = maxEpochs == int.MaxValue ? "?" : maxEpochs.ToString();
+            for (int epoch = startEpoch; epoch < maxEpochs; epoch++)
+            {
+                if (ShouldStop || (maxSteps >= 0 && GlobalStep >= maxSteps)) break;
+                CurrentEpoch = epoch;
+                LastEpochValidated = false;
+                run.EpochValidation = null;
+                run.EpochFinished = false;
+                run.EpochEndDone = false;
+                if (train is IEpochAware epochAware) epochAware.SetEpoch(epoch);
+                var started = Stopwatch.GetTimestamp();
+                long firstBatch = epoch == startEpoch ? startBatch : 0;
+                run.Callbacks.TrainEpochStart();
+                progress?.Start($"Epoch {epoch + 1}/{epochsText}", epochBatches == long.MaxValue ? null : epochBatches);
+                run.TrainingRun = model.Metrics.BeginRun(Stage.Fit, training: true);
+                loop.BeginEpoch(firstBatch, epochBatches, maxSteps);
+                model.RunTrainingEpoch(firstBatch > 0 ? new SkippedBatches<TBatch>(train, firstBatch) : train, loop);
+                loop.EndEpoch();
+                run.EpochFinished = true;
+                var epochMetrics = model.Metrics.RunMeans();
+                if (loop.BatchesRun == firstBatch) { progress?.Clear(); break; }
+                Publish(epochMetrics);
+
+                // Validation after the epoch, unless it ran within the epoch (ValCheckInterval).
+                if (ValidationEpoch(epoch) && run.Validate is not null && Options.ValCheckInterval == BatchLimit.All)
+                    ValidateWithinFit(run);
+                if (run.EpochValidation is not null) epochMetrics.AddRange(run.EpochValidation);
+
+                run.Callbacks.TrainEpochEnd();
+                if (model.AutomaticOptimization) scheduler.AfterEpoch(epoch);
+                run.EpochEndDone = true;
+                var record = new Dictionary<string, double>(StringComparer.Ordinal);
+                foreach (var (name, value) in epochMetrics) record[name] = value;
+                _history.Add(record);
+                var logged = new Dictionary<string, double>(record, StringComparer.Ordinal) { ["epoch"] = epoch };
+                foreach (var logger in loggers) logger.LogMetrics(logged, GlobalStep, epoch);
+                progress?.Clear();
+                if (progress is not null)
+                    Out.WriteLine(EpochLine(epoch + 1, epochsText, epochMetrics, Stopwatch.GetElapsedTime(started)));
+            }
+            run.Callbacks.TrainEnd();
+            run.Callbacks.FitEnd();
+        }
+        catch (Exception e)
+        {
+            run.Callbacks.Exception(e);
+            throw;
+        }
+        finally
+        {
+            foreach (var logger in loggers) logger.Finish();
+            foreach (var logger in run.OwnedLoggers) logger.Dispose();
+            _run = null;
+            progress?.Clear();
+        }
+    }
+
+    /// <summary>The trainer's callbacks for a fit: the user's, then the defaults Lightning adds (checkpointing, summary, timer).</summary>
+    private List<ICallback> FitCallbacks(bool fastDev)
+    {
+        var callbacks = new List<ICallback>();
+        if (Options.EnableModelSummary && !fastDev && !Options.Callbacks.OfType<Callbacks.ModelSummary>().Any()) callbacks.Add(new Callbacks.ModelSummary());
+        callbacks.AddRange(Options.Callbacks);
+        if (Options.EnableCheckpointing && !fastDev && !Options.Callbacks.OfType<Callbacks.ModelCheckpoint>().Any()) callbacks.Add(new Callbacks.ModelCheckpoint());
+        if (Options.MaxTime is TimeSpan maxTime) callbacks.Add(new Callbacks.Timer { Duration = maxTime });
+        return callbacks;
+    }
+
+    private List<ILightningLogger> DefaultLoggers() => new();
+
+    /// <summary>True when epoch <paramref name="epoch"/> (from 0) validates, per <see cref="TrainerOptions.CheckValEveryNEpoch"/>.</summary>
+    private bool ValidationEpoch(int epoch) => Options.CheckValEveryNEpoch is not int n || (epoch + 1) % n == 0;
+
+    /// <summary>Training batches between validations within epochs; <see cref="long.MaxValue"/> when validation runs only at epoch ends.</summary>
+    private long ValCheckBatches(long epochBatches)
+    {
+        var interval = Options.ValCheckInterval;
+        if (interval == BatchLimit.All) return long.MaxValue;
+        if (interval.Count is long n)
+        {
+            if (Options.CheckValEveryNEpoch is not null && epochBatches != long.MaxValue && n > epochBatches)
+                throw new LightningException(
+                    $"TrainerOptions.ValCheckInterval is {n} batches, more than the {epochBatches} training batches of an epoch: lower it, or set " +
+                    "CheckValEveryNEpoch = null to count batches across epochs.");
+            return n;
+        }
+        if (epochBatches == long.MaxValue)
+            throw new LightningException("TrainerOptions.ValCheckInterval is a fraction of an epoch, but the training loader's length is unknown; give a number of batches instead.");
+        return Math.Max(1, (long)Math.Floor(epochBatches * interval.Fraction!.Value));
+    }
+
+    /// <summary>After each training batch's scope: validation within the epoch when due.</summary>
+    internal void AfterTrainingBatch(long batchIdx)
+    {
+        var run = _run!;
+        if (run.Validate is null || run.ValCheckBatches == long.MaxValue || !ValidationEpoch(CurrentEpoch)) return;
+        long count = Options.CheckValEveryNEpoch is null ? Iteration : batchIdx + 1;
+        if (count % run.ValCheckBatches == 0) ValidateWithinFit(run);
+    }
+
+    /// <summary>A validation run during a fit: hooks, published metrics, loggers; the training epoch's metrics continue after it.</summary>
+    private void ValidateWithinFit(FitRun run)
+    {
+        run.Callbacks.EvaluationStart(Stage.Validate);
+        var metrics = run.Validate!();
+        Publish(metrics);
+        run.EpochValidation = metrics;
+        LastEpochValidated = true;
+        HasValidated = true;
+        if (run.Loggers.Count > 0)
+        {
+            var logged = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var (name, value) in metrics) logged[name] = value;
+            foreach (var logger in run.Loggers) logger.LogMetrics(logged, GlobalStep, CurrentEpoch);
+        }
+        run.Callbacks.EvaluationEnd(Stage.Validate);
+        run.Module.Metrics.ContinueRun(run.TrainingRun, Stage.Fit, training: true);
+    }
+
+    /// <summary>After a batch that stepped the optimizer: the step values for the loggers every <see cref="TrainerOptions.LogEveryNSteps"/> steps.</summary>
+    internal void AfterOptimizerStepInBatch(MetricStore metrics)
+    {
+        var run = _run!;
+        if (run.Loggers.Count == 0 || GlobalStep % Options.LogEveryNSteps != 0) return;
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        metrics.StepValues(values);
+        if (values.Count == 0) return;
+        foreach (var logger in run.Loggers) logger.LogMetrics(values, GlobalStep, CurrentEpoch);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="metrics"/> to the fit's loggers and makes them the latest <see cref="CallbackMetrics"/>
+    /// (e.g. a learning-rate monitor's values).
+    /// </summary>
+    public void LogMetrics(IReadOnlyDictionary<string, double> metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        foreach (var (name, value) in metrics) _callbackMetrics[name] = value;
+        if (_run is { } run)
+            foreach (var logger in run.Loggers) logger.LogMetrics(metrics, GlobalStep, CurrentEpoch);
+    }
+
+    // ---------------------------------------------------------------- checkpoints and resume
+
+    /// <summary>
+    /// Writes the module of the current (or last) fit to <paramref name="path"/> as one safetensors file, atomically:
+    /// weights, hyperparameters and, during a fit, everything resuming needs (loop position, optimizer, scheduler,
+    /// callback states, metrics, random state). Reload the module with the generated <c>Foo.LoadFromCheckpoint(path)</c>,
+    /// or resume with <c>Fit(..., ckptPath: path)</c>.
+    /// </summary>
+    public void SaveCheckpoint(string path)
+    {
+        var module = Module ?? throw new LightningException("SaveCheckpoint: this trainer has not run a module yet (call Fit first).");
+        if (Optimizer is null) { Checkpoint.Save(path, module); return; }
+        var run = _run ?? _lastRun ?? throw new LightningException("SaveCheckpoint: this trainer has not run a fit yet.");
+        Checkpoint.Save(path, module, new TrainingState(
+            Epoch: CurrentEpoch,
+            GlobalStep: GlobalStep,
+            BatchInEpoch: run.Loop?.BatchesRun ?? 0,
+            EpochFinished: run.EpochFinished,
+            EpochEndDone: run.EpochEndDone,
+            Iteration: Iteration,
+            Optimizer: Optimizer,
+            SchedulerJson: Json(run.Scheduler.SaveState),
+            CallbacksJson: Json(w => WriteCallbackStates(w, run.Callbacks.All)),
+            CallbackMetricsJson: Json(w =>
+            {
+                w.WriteStartObject();
+                foreach (var (name, value) in _callbackMetrics)
+                    if (double.IsFinite(value)) w.WriteNumber(name, value);
+                w.WriteEndObject();
+            })));
+    }
+
+    private static void WriteCallbackStates(Utf8JsonWriter writer, IEnumerable<ICallback> callbacks)
+    {
+        writer.WriteStartObject();
+        foreach (var c in callbacks)
+        {
+            if (c.StateKey is not string key) continue;
+            writer.WritePropertyName(key);
+            c.SaveState(writer);
+        }
+        writer.WriteEndObject();
+    }
+
+    private static void RestoreCallbackStates(CallbackList callbacks, Checkpoint checkpoint)
+    {
+        using var states = checkpoint.JsonMetadata("callbacks");
+        if (states is null) return;
+        foreach (var c in callbacks.All)
+            if (c.StateKey is string key && states.RootElement.TryGetProperty(key, out var state)) c.LoadState(state, checkpoint.Path);
+    }
+
+    private static string Json(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer)) write(writer);
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Opens the checkpoint a fit resumes from: a path, or "last" / "best" of the fit's ModelCheckpoint.</summary>
+    private Checkpoint OpenResumeCheckpoint(ILightningModule model, string ckptPath)
+    {
+        var checkpoints = Options.Callbacks.OfType<Callbacks.ModelCheckpoint>().ToList();
+        var path = ckptPath switch
+        {
+            "last" => checkpoints.Select(c => c.LastModelPath).FirstOrDefault(p => p is not null)
+                ?? LatestIn(checkpoints, "last") ?? throw new LightningException(
+                    "Fit(ckptPath: \"last\") needs a ModelCheckpoint in TrainerOptions.Callbacks that has saved a checkpoint (in this process or in its DirPath); pass a path instead."),
+            "best" => checkpoints.Select(c => c.BestModelPath).FirstOrDefault(p => p is not null)
+                ?? throw new LightningException("Fit(ckptPath: \"best\") needs a ModelCheckpoint in TrainerOptions.Callbacks that has saved a checkpoint; pass a path instead."),
+            _ => ckptPath,
+        };
+        var checkpoint = Checkpoint.Open(path, model.ModuleTypeName);
+        if (!checkpoint.CanResume)
+            throw new CheckpointException(path, "it holds weights only (no optimizer and random state), so a fit cannot resume from it; load it with LoadFromCheckpoint instead");
+        return checkpoint;
+    }
+
+    /// <summary>The newest <c>.ckpt</c> in the ModelCheckpoints' folders, for "last" in a new process.</summary>
+    private static string? LatestIn(List<Callbacks.ModelCheckpoint> checkpoints, string what) =>
+        checkpoints.Where(c => c.DirPath is not null && Directory.Exists(c.DirPath))
+            .SelectMany(c => Directory.GetFiles(c.DirPath!, "*.ckpt"))
+            .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault();
+
+    // ---------------------------------------------------------------- log folder
+
+    private string? _logDir;
+
+    /// <summary>
+    /// The folder of the current fit's logs and default checkpoints, <c>&lt;DefaultRootDir&gt;/lightning_logs/version_N</c>
+    /// with the next free N; created on first use.
+    /// </summary>
+    public string LogDir => _logDir ??= NextVersionDirectory(Options.DefaultRootDir);
+
+    private static string NextVersionDirectory(string root)
+    {
+        var logs = Path.Combine(root, "lightning_logs");
+        try
+        {
+            Directory.CreateDirectory(logs);
+            int next = Directory.GetDirectories(logs, "version_*")
+                .Select(d => int.TryParse(Path.GetFileName(d)["version_".Length..], out int v) ? v : -1)
+                .DefaultIfEmpty(-1).Max() + 1;
+            var dir = Path.Combine(logs, "version_" + next);
+            Directory.CreateDirectory(dir);
+            return dir;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LightningException($"TrainerOptions.DefaultRootDir '{root}': cannot create the run folder under {logs} ({e.Message}).", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- overfit batches
+
+    /// <summary>The first <paramref name="count"/> batches, in loader order (epoch 0, no reshuffle), kept for every epoch.</summary>
+    private static List<TBatch> FirstBatches<TBatch>(IEnumerable<TBatch> train, long count)
+    {
+        if (train is IEpochAware epochAware) epochAware.SetEpoch(0);
+        var batches = new List<TBatch>();
+        foreach (var batch in train)
+        {
+            if (batches.Count >= count) break;
+            batches.Add(batch);
+        }
+        return batches;
+    }
+
+    /// <summary>Sets TorchSharp's default floating-point type for a run in another precision, and restores it afterwards.</summary>
+    private readonly struct DefaultFloatType : IDisposable
+    {
+        private readonly ScalarType? _previous;
+
+        public DefaultFloatType(ScalarType type)
+        {
+            _previous = null;
+            if (type == ScalarType.Float32) return;
+            _previous = get_default_dtype();
+            set_default_dtype(type);
+        }
+
+        public void Dispose()
+        {
+            if (_previous is ScalarType previous) set_default_dtype(previous);
+        }
+    }
+}
