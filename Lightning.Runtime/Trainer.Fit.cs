@@ -164,7 +164,7 @@ public sealed partial class Trainer
                 loop.EndEpoch();
                 run.EpochFinished = true;
                 var epochMetrics = model.Metrics.RunMeans();
-                if (loop.BatchesRun == firstBatch) { progress?.Clear(); break; }
+                if (loop.BatchesRun == 0) { progress?.Clear(); break; }   // no batches at all
                 Publish(epochMetrics);
 
                 // Validation after the epoch, unless it ran within the epoch (ValCheckInterval).

@@ -15,6 +15,9 @@ public partial class TinyClassifier([Hyperparameter(Description = "hidden units"
     [Hyperparameter] public double LearningRate { get; init; } = 0.05;
     [Hyperparameter] public string Optimizer { get; init; } = "adam";
     [Hyperparameter(Description = "learning-rate decay per epoch; 1 for none")] public double LrDecay { get; init; } = 1.0;
+    [Hyperparameter(Description = "scheduler interval: epoch or step")] public string LrInterval { get; init; } = "epoch";
+    [Hyperparameter(Description = "scheduler frequency")] public int LrFrequency { get; init; } = 1;
+    [Hyperparameter(Description = "dropout after the hidden layer")] public double Dropout { get; init; } = 0.0;
 
     private readonly Linear fc1 = Linear(4, hidden);
     private readonly Linear fc2 = Linear(hidden, 3);
@@ -25,7 +28,12 @@ public partial class TinyClassifier([Hyperparameter(Description = "hidden units"
     /// <summary>Validation steps taken.</summary>
     public int ValidationSteps { get; private set; }
 
-    public override Tensor forward(Tensor x) => fc2.forward(functional.relu(fc1.forward(x)));
+    public override Tensor forward(Tensor x)
+    {
+        var h = functional.relu(fc1.forward(x));
+        if (Dropout > 0) h = functional.dropout(h, Dropout, training);
+        return fc2.forward(h);
+    }
 
     [TrainingStep]
     private Tensor TrainingStep((Tensor X, Tensor Y) batch, long batchIdx)
@@ -64,7 +72,11 @@ public partial class TinyClassifier([Hyperparameter(Description = "hidden units"
         torch.optim.Optimizer optimizer = Optimizer == "sgd"
             ? torch.optim.SGD(parameters(), learningRate: LearningRate)
             : torch.optim.Adam(parameters(), lr: LearningRate);
-        return new Optimization(optimizer, LrDecay < 1 ? torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma: LrDecay) : null);
+        return new Optimization(optimizer, LrDecay < 1 ? torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma: LrDecay) : null)
+        {
+            Interval = LrInterval == "step" ? SchedulerInterval.Step : SchedulerInterval.Epoch,
+            Frequency = LrFrequency,
+        };
     }
 }
 
@@ -158,6 +170,18 @@ public partial class ScriptedScore : Module<Tensor, Tensor>
         Log("val_score", Script[Math.Min(_run, Script.Length - 1)]);
     }
 
+    /// <summary>Halve the learning rate with ReduceLROnPlateau (mode max, patience 0) on "val_score".</summary>
+    public bool Plateau { get; init; }
+
+    /// <summary>Set the plateau scheduler without a monitor (to test the error).</summary>
+    public bool PlateauWithoutMonitor { get; init; }
+
     [ConfigureOptimizers]
-    private Optimization ConfigureOptimizers() => torch.optim.SGD(parameters(), learningRate: 0.01);
+    private Optimization ConfigureOptimizers()
+    {
+        var sgd = torch.optim.SGD(parameters(), learningRate: 0.01);
+        if (!Plateau && !PlateauWithoutMonitor) return sgd;
+        var plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(sgd, mode: "max", factor: 0.5, patience: 0);
+        return new Optimization(sgd, plateau) { Monitor = PlateauWithoutMonitor ? null : "val_score" };
+    }
 }
