@@ -42,6 +42,7 @@ internal static class ModuleEmitter
             if (SameBatch(spec.Predict, spec.Training) && !spec.Predict!.ReturnsVoid)
                 interfaces.Add("global::Lightning.IPredictModule<" + batch + ", " + spec.Predict.ReturnType + ">");
         }
+        if (spec.Training is not null && spec.ConfigureOptimizersMethod is not null && spec.Hooks.Count > 0) interfaces.Add("global::Lightning.ICallback");
         w.Line("partial class " + spec.Name + (interfaces.Count > 0 ? " : " + string.Join(", ", interfaces) : ""));
         w.Open();
 
@@ -51,6 +52,11 @@ internal static class ModuleEmitter
         {
             w.Line();
             EmitModuleContract(w, spec);
+            if (spec.Hooks.Count > 0)
+            {
+                w.Line();
+                Callbacks.CallbackEmitter.EmitHooks(w, spec.Name, spec.Hooks);
+            }
             w.Line();
             EmitLogging(w, spec);
             w.Line();

@@ -90,19 +90,20 @@ internal static class ModuleParser
             Test: test,
             Predict: predict,
             ConfigureOptimizersMethod: configureOptimizers,
-            LogKeys: LogKeys(type, declaration, context.SemanticModel.Compilation, ct).ToEquatableArray());
+            LogKeys: LogKeys(type, declaration, context.SemanticModel.Compilation, ct).ToEquatableArray(),
+            Hooks: Callbacks.CallbackParser.Bindings(type, ct));
     }
 
     // ------------------------------------------------------------------ declarations
 
-    private static bool IsPartialChain(ClassDeclarationSyntax declaration)
+    internal static bool IsPartialChain(ClassDeclarationSyntax declaration)
     {
         for (SyntaxNode? n = declaration; n is not null; n = n.Parent)
             if (n is TypeDeclarationSyntax t && !t.Modifiers.Any(SyntaxKind.PartialKeyword)) return false;
         return true;
     }
 
-    private static string Keyword(INamedTypeSymbol t) => t switch
+    internal static string Keyword(INamedTypeSymbol t) => t switch
     {
         { IsRecord: true, TypeKind: TypeKind.Struct } => "record struct",
         { IsRecord: true } => "record",

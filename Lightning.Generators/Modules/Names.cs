@@ -44,4 +44,5 @@ internal static class Names
 internal static class TrackingNames
 {
     public const string ModuleSpec = nameof(ModuleSpec);
+    public const string CallbackSpec = nameof(CallbackSpec);
 }

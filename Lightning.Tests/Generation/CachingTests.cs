@@ -95,4 +95,43 @@ public class CachingTests
         Assert.NotEmpty(values);
         foreach (var value in values) ModelWalker.AssertPure(value);
     }
+
+    private const string CallbackClass = """
+        using Lightning;
+
+        [Callback]
+        public partial class Printer
+        {
+            public int Epochs;
+            void OnTrainEpochEnd(Trainer trainer) => Epochs++;
+
+            [Callback(TrainerEvent.IterationCompleted, Every = 10)]
+            void Every10() { }
+        }
+        """;
+
+    private static GeneratorDriver NewCallbackDriver() => CSharpGeneratorDriver.Create(
+        new[] { new Lightning.Generators.Callbacks.CallbackGenerator().AsSourceGenerator() },
+        parseOptions: GeneratorHarness.ParseOptions, driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    [Fact]
+    public void CallbackBodyEditLeavesItsOutputCachedAndAFilterEditRegeneratesIt()
+    {
+        var compilation = GeneratorHarness.Compile(CallbackClass);
+        var driver = NewCallbackDriver().RunGenerators(compilation);
+        var tree = compilation.SyntaxTrees.Single();
+
+        var bodyEdit = tree.WithChangedText(tree.GetText().Replace(CallbackClass.IndexOf("Epochs++"), "Epochs++".Length, "Epochs += 2"));
+        var result = driver.RunGenerators(compilation.ReplaceSyntaxTree(tree, bodyEdit)).GetRunResult().Results[0];
+        var specs = result.TrackedSteps[TrackingNames.CallbackSpec].SelectMany(s => s.Outputs).ToList();
+        Assert.NotEmpty(specs);
+        Assert.All(specs, o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
+        Assert.All(result.TrackedOutputSteps.SelectMany(kv => kv.Value).SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        foreach (var o in specs) ModelWalker.AssertPure(o.Value);
+
+        var filterEdit = tree.WithChangedText(tree.GetText().Replace(CallbackClass.IndexOf("Every = 10"), "Every = 10".Length, "Every = 20"));
+        result = driver.RunGenerators(compilation.ReplaceSyntaxTree(tree, filterEdit)).GetRunResult().Results[0];
+        Assert.Contains(result.TrackedSteps[TrackingNames.CallbackSpec].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains("% 20 == 0", result.GeneratedSources.Single().SourceText.ToString());
+    }
 }

@@ -36,10 +36,9 @@ internal static class GeneratorHarness
     public static (IReadOnlyList<(string HintName, string Text)> Files, ImmutableArray<Diagnostic> Diagnostics) Run(params string[] sources)
     {
         var compilation = Compile(sources);
-        GeneratorDriver driver = CSharpGeneratorDriver.Create(new[] { new LightningModuleGenerator().AsSourceGenerator() }, parseOptions: ParseOptions);
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(new[] { new LightningModuleGenerator().AsSourceGenerator(), new Lightning.Generators.Callbacks.CallbackGenerator().AsSourceGenerator() }, parseOptions: ParseOptions);
         driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
-        var result = driver.GetRunResult().Results[0];
-        var files = result.GeneratedSources.Select(s => (s.HintName, s.SourceText.ToString())).ToList();
+        var files = driver.GetRunResult().Results.SelectMany(r => r.GeneratedSources).Select(s => (s.HintName, s.SourceText.ToString())).ToList();
         var diagnostics = generatorDiagnostics.AddRange(output.GetDiagnostics()).Where(d => d.Severity >= DiagnosticSeverity.Warning).ToImmutableArray();
         return (files, diagnostics);
     }

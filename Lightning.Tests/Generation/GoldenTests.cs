@@ -154,12 +154,73 @@ public class GoldenTests
         }
         """);
 
-    private static void Verify(string name, string source)
+    [Fact]
+    public void CallbackClassWithHooksAndHandlers() => Verify(nameof(CallbackClassWithHooksAndHandlers), Usings + """
+
+        using System;
+
+        namespace Samples.Callbacks;
+
+        [Callback]
+        public partial class Recorder
+        {
+            public int Epochs;
+
+            // Hooks by name: any of the hook's arguments, by type, in any order.
+            void OnFitStart(Trainer trainer) => Console.WriteLine("fit starts");
+            void OnTrainBatchEnd(long batchIdx, Tensor? loss) { }
+            void OnTrainEpochEnd() => Epochs++;
+
+            // Ignite-style handlers with filters.
+            [Callback(TrainerEvent.EpochCompleted, Every = 2)]
+            void EveryOtherEpoch(Trainer trainer, Samples.Net module) { }
+
+            [Callback(TrainerEvent.IterationCompleted, Once = 3)]
+            void ThirdIteration(Tensor loss) { }
+
+            [Callback(TrainerEvent.Started)]
+            [Callback(TrainerEvent.Completed)]
+            void StartedOrCompleted(ILightningModule module) { }
+
+            // Not hooks: a helper, and a method whose signature no hook can call (the analyzer reports it).
+            void Helper() { }
+            void OnTrainEpochStart(string wrong) { }
+        }
+        """, ".Callback.g.cs", NetSource);
+
+    [Fact]
+    public void ModuleWithOwnHooksAndHandlers() => Verify(nameof(ModuleWithOwnHooksAndHandlers), NetSource, ".Lightning.g.cs");
+
+    private const string NetSource = Usings + """
+
+        namespace Samples;
+
+        [LightningModule]
+        public partial class Net() : Module<Tensor, Tensor>(nameof(Net))
+        {
+            private readonly TorchSharp.Modules.Linear fc = Linear(4, 3);
+            public int Reports;
+
+            public override Tensor forward(Tensor x) => fc.forward(x);
+
+            [TrainingStep]
+            Tensor TrainingStep((Tensor X, Tensor Y) batch) => functional.cross_entropy(forward(batch.X), batch.Y);
+
+            [ConfigureOptimizers]
+            Optimization ConfigureOptimizers() => torch.optim.SGD(parameters(), 0.1);
+
+            void OnTrainEpochStart(Trainer trainer, Net self) { }
+
+            [Callback(TrainerEvent.EpochCompleted, Every = 3)]
+            void Report() => Reports++;
+        }
+        """;
+
+    private static void Verify(string name, string source, string suffix = ".Lightning.g.cs", params string[] more)
     {
-        var (files, diagnostics) = GeneratorHarness.Run(source);
+        var (files, diagnostics) = GeneratorHarness.Run(new[] { source }.Concat(more).ToArray());
         Assert.True(diagnostics.IsEmpty, "The generated code does not compile cleanly:\n" + string.Join("\n", diagnostics));
-        var file = Assert.Single(files);
-        Assert.EndsWith(".Lightning.g.cs", file.HintName);
+        var file = Assert.Single(files, f => f.HintName.EndsWith(suffix, StringComparison.Ordinal));
 
         var dir = Path.Combine(GeneratorHarness.ProjectDirectory(), "Golden");
         var golden = Path.Combine(dir, name + ".txt");

@@ -22,7 +22,8 @@ internal sealed record ModuleSpec(
     StepSpec? Test,
     StepSpec? Predict,
     string? ConfigureOptimizersMethod,
-    EquatableArray<string> LogKeys);
+    EquatableArray<string> LogKeys,
+    EquatableArray<Callbacks.Model.HookBinding> Hooks);
 
 /// <summary>A type the module is nested in: its keyword (class, struct, record...) and name.</summary>
 internal sealed record ContainingTypeSpec(string Keyword, string Name);
