@@ -252,18 +252,22 @@ public sealed partial class Trainer
         var printed = new HashSet<string>(StringComparer.Ordinal);
         var byName = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (k, v) in metrics) byName[k] = v;
+        // A metric logged per step and per epoch also has name_step and name_epoch; the line shows its epoch value once.
+        bool Variant(string name) =>
+            (name.EndsWith("_step", StringComparison.Ordinal) && byName.ContainsKey(name[..^"_step".Length])) ||
+            (name.EndsWith("_epoch", StringComparison.Ordinal) && byName.ContainsKey(name[..^"_epoch".Length]));
         void Add(string name)
         {
             if (printed.Add(name)) sb.Append(' ').Append(name).Append(' ').Append(MetricFormat.Epoch(byName[name]));
         }
         foreach (var (name, _) in metrics)
         {
-            if (name.StartsWith("val_", StringComparison.Ordinal)) continue;
+            if (name.StartsWith("val_", StringComparison.Ordinal) || Variant(name)) continue;
             Add(name);
             var stem = name.StartsWith("train_", StringComparison.Ordinal) ? name["train_".Length..] : name;
             if (byName.ContainsKey("val_" + stem)) Add("val_" + stem);
         }
-        foreach (var (name, _) in metrics) Add(name);
+        foreach (var (name, _) in metrics) if (!Variant(name)) Add(name);
         sb.Append(" time ").Append(elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)).Append('s');
         return sb.ToString();
     }

@@ -34,38 +34,72 @@ public sealed class MetricStore
     /// <summary>True while a training loop runs (as opposed to validation, test or predict).</summary>
     public bool IsTraining { get; private set; }
 
-    /// <summary>Logs a tensor value (a scalar) into slot <paramref name="slot"/>, or by name when the slot is -1.</summary>
-    public void Log(int slot, string name, Tensor value, bool progBar)
+    /// <summary>
+    /// Logs a tensor value (a scalar) into slot <paramref name="slot"/>, or by name when the slot is -1. As Lightning's
+    /// <c>self.log</c>: <paramref name="onStep"/> keeps the value of each step (for the progress bar and loggers),
+    /// <paramref name="onEpoch"/> reduces the run's values with <paramref name="reduce"/> ("mean" weighted by batch size,
+    /// "sum", "max", "min"); null takes Lightning's default for the loop: steps in training, epochs in evaluation.
+    /// </summary>
+    public void Log(int slot, string name, Tensor value, bool progBar, bool? onStep = null, bool? onEpoch = null, string reduce = "mean")
     {
         if (value is null) throw new ArgumentNullException(nameof(value), $"Log(\"{name}\"): the value is null.");
         if (value.numel() != 1)
             throw new LightningException($"Log(\"{name}\"): expected a scalar tensor, got shape [{string.Join(", ", value.shape)}]. Reduce it first, e.g. with .mean().");
-        var s = Begin(slot, name, progBar);
+        var s = Begin(slot, name, progBar, onStep, onEpoch, reduce);
         var v = value.detach();
-        if (s.Sum is null || s.Sum.device_type != v.device_type || s.Sum.device_index != v.device_index)
-        {
-            s.Sum?.Dispose();
-            s.Sum = zeros(Array.Empty<long>(), ScalarType.Float64, v.device).DetachFromDisposeScope();
-        }
         if (v.dim() != 0) v = v.reshape(Array.Empty<long>());
-        s.Sum.add_(v, BatchSizeScalar());
+        if (s.OnEpoch)
+        {
+            if (s.Sum is not null && (s.Sum.device_type != v.device_type || s.Sum.device_index != v.device_index))
+            {
+                s.Sum.Dispose();
+                s.Sum = null;
+            }
+            switch (s.Reduce)
+            {
+                case Reduction.Mean:
+                    s.Sum ??= zeros(Array.Empty<long>(), ScalarType.Float64, v.device).DetachFromDisposeScope();
+                    s.Sum.add_(v, BatchSizeScalar());
+                    break;
+                case Reduction.Sum:
+                    s.Sum ??= zeros(Array.Empty<long>(), ScalarType.Float64, v.device).DetachFromDisposeScope();
+                    s.Sum.add_(v);
+                    break;
+                default:
+                    if (!s.HasDeviceValue) (s.Sum ??= zeros(Array.Empty<long>(), ScalarType.Float64, v.device).DetachFromDisposeScope()).copy_(v);
+                    else if (s.Reduce == Reduction.Max) s.Sum!.copy_(s.Sum.maximum(v.to_type(ScalarType.Float64)));
+                    else s.Sum!.copy_(s.Sum.minimum(v.to_type(ScalarType.Float64)));
+                    break;
+            }
+            s.HasDeviceValue = true;
+        }
         // Keep the last value (a view, no copy) past this step's scope, so the progress bar can read it later.
         s.LastTensor?.Dispose();
         s.LastTensor = v.DetachFromDisposeScope();
         s.LastHost = double.NaN;
     }
 
-    /// <summary>Logs a host value into slot <paramref name="slot"/>, or by name when the slot is -1.</summary>
-    public void Log(int slot, string name, double value, bool progBar)
+    /// <summary>Logs a host value into slot <paramref name="slot"/>, or by name when the slot is -1 (see the tensor overload).</summary>
+    public void Log(int slot, string name, double value, bool progBar, bool? onStep = null, bool? onEpoch = null, string reduce = "mean")
     {
-        var s = Begin(slot, name, progBar);
-        s.HostSum += value * _batchSize;
+        var s = Begin(slot, name, progBar, onStep, onEpoch, reduce);
+        if (s.OnEpoch)
+        {
+            s.HostAcc = s.Reduce switch
+            {
+                Reduction.Mean => s.HostAcc + value * _batchSize,
+                Reduction.Sum => s.HostAcc + value,
+                Reduction.Max => s.HasHostValue ? Math.Max(s.HostAcc, value) : value,
+                _ => s.HasHostValue ? Math.Min(s.HostAcc, value) : value,
+            };
+            s.HasHostValue = true;
+        }
         s.LastTensor?.Dispose();
         s.LastTensor = null;
         s.LastHost = value;
     }
 
-    private MetricSlot Begin(int slot, string name, bool progBar)
+    private MetricSlot Begin(int slot, string name, bool progBar, bool? onStep, bool? onEpoch, string reduce)
     {
         var s = slot >= 0 ? _slots[slot] : Dynamic(name);
         if (s.Run != _run)
@@ -73,6 +107,18 @@ public sealed class MetricStore
             s.Reset(_run, CurrentStage);
             _order.Remove(s);
             _order.Add(s);
+            s.OnStep = onStep ?? IsTraining;
+            s.OnEpoch = onEpoch ?? !IsTraining;
+            if (!s.OnStep && !s.OnEpoch)
+                throw new LightningException($"Log(\"{name}\"): onStep and onEpoch are both false, so the value would go nowhere; set one of them.");
+            s.Reduce = reduce switch
+            {
+                "mean" => Reduction.Mean,
+                "sum" => Reduction.Sum,
+                "max" => Reduction.Max,
+                "min" => Reduction.Min,
+                _ => throw new LightningException($"Log(\"{name}\"): reduce is \"{reduce}\"; expected \"mean\", \"sum\", \"max\" or \"min\"."),
+            };
         }
         s.ProgBar |= progBar;
         s.Count += _batchSize;
@@ -113,13 +159,6 @@ public sealed class MetricStore
         IsTraining = training;
     }
 
-    /// <summary>The last value of every metric logged in the current run, named <c>name_step</c> (reads the device once per metric).</summary>
-    internal void StepValues(Dictionary<string, double> into)
-    {
-        foreach (var s in _order)
-            if (s.Run == _run) into[s.Name + "_step"] = s.Last();
-    }
-
     /// <summary>Starts a step over a batch of <paramref name="batchSize"/> samples.</summary>
     internal void BeginStep(long batchSize)
     {
@@ -131,12 +170,39 @@ public sealed class MetricStore
         }
     }
 
-    /// <summary>The mean of every value logged in the current run, weighted by batch size (reads the device once per metric).</summary>
+    /// <summary>
+    /// The step values of the current run for the loggers: the last value of each metric logged with onStep, named
+    /// <c>name</c>, or <c>name_step</c> when it is also reduced per epoch (reads the device once per metric).
+    /// </summary>
+    internal void StepValues(Dictionary<string, double> into)
+    {
+        foreach (var s in _order)
+            if (s.Run == _run && s.OnStep) into[s.OnEpoch ? s.Name + "_step" : s.Name] = s.Last();
+    }
+
+    /// <summary>
+    /// The values of the current run at its end, as Lightning's <c>callback_metrics</c>: a metric reduced per epoch
+    /// (mean weighted by batch size, or its reduction) as <c>name</c>; logged per step only, its last value as <c>name</c>;
+    /// logged both ways, also <c>name_epoch</c> and <c>name_step</c>. Reads the device once per metric.
+    /// </summary>
     internal List<KeyValuePair<string, double>> RunMeans()
     {
         var result = new List<KeyValuePair<string, double>>();
         foreach (var s in _order)
-            if (s.Run == _run) result.Add(new(s.Name, s.Mean()));
+        {
+            if (s.Run != _run) continue;
+            if (s.OnEpoch)
+            {
+                var epoch = s.Reduced();
+                result.Add(new(s.Name, epoch));
+                if (s.OnStep)
+                {
+                    result.Add(new(s.Name + "_epoch", epoch));
+                    result.Add(new(s.Name + "_step", s.Last()));
+                }
+            }
+            else result.Add(new(s.Name, s.Last()));
+        }
         return result;
     }
 
@@ -149,7 +215,7 @@ public sealed class MetricStore
         foreach (var s in _order)
         {
             if (s.Run != _run || !s.ProgBar) continue;
-            into.Add(new(s.Name, IsTraining ? s.Last() : s.Mean()));
+            into.Add(new(s.Name, IsTraining || !s.OnEpoch ? s.Last() : s.Reduced()));
         }
     }
 
@@ -163,16 +229,23 @@ public sealed class MetricStore
         }
     }
 
+    private enum Reduction { Mean, Sum, Max, Min }
+
     private sealed class MetricSlot(string name)
     {
         public readonly string Name = name;
         public int Run = -1;
         public Stage Stage;
         public bool ProgBar;
-        public Tensor? Sum;
-        public double HostSum;
+        public bool OnStep;
+        public bool OnEpoch;
+        public Reduction Reduce;
+        public Tensor? Sum;            // the device accumulator (sum, or max/min) of this run
+        public bool HasDeviceValue;
+        public double HostAcc;         // the host accumulator of values logged as numbers
+        public bool HasHostValue;
         public double Count;
-        public Tensor? LastTensor;   // the last tensor value, read (and released) when the progress bar needs it
+        public Tensor? LastTensor;     // the last tensor value, read (and released) when the progress bar needs it
         public double LastHost = double.NaN;
 
         public void Reset(int run, Stage stage)
@@ -180,15 +253,29 @@ public sealed class MetricStore
             Run = run;
             Stage = stage;
             ProgBar = false;
-            Sum?.zero_();
-            HostSum = 0;
+            HasDeviceValue = false;
+            HostAcc = 0;
+            HasHostValue = false;
             Count = 0;
+            Sum?.zero_();
             LastTensor?.Dispose();
             LastTensor = null;
             LastHost = double.NaN;
         }
 
-        public double Mean() => Count == 0 ? double.NaN : ((Sum is null ? 0 : Sum.item<double>()) + HostSum) / Count;
+        /// <summary>The run's reduction of every value logged (device and host).</summary>
+        public double Reduced()
+        {
+            double? device = HasDeviceValue ? Sum!.item<double>() : null;
+            double? host = HasHostValue ? HostAcc : null;
+            switch (Reduce)
+            {
+                case Reduction.Mean: return Count == 0 ? double.NaN : ((device ?? 0) + (host ?? 0)) / Count;
+                case Reduction.Sum: return (device ?? 0) + (host ?? 0);
+                case Reduction.Max: return device is double d && host is double h ? Math.Max(d, h) : device ?? host ?? double.NaN;
+                default: return device is double d2 && host is double h2 ? Math.Min(d2, h2) : device ?? host ?? double.NaN;
+            }
+        }
 
         public double Last()
         {

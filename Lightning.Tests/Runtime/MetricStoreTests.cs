@@ -49,8 +49,8 @@ public sealed class MetricStoreTests
     {
         var store = new MetricStore("loss");
         store.BeginRun(Stage.Fit, training: true);
-        Step(store, 2, () => store.Log(0, "loss", torch.tensor(1.0f), progBar: false));
-        Step(store, 6, () => store.Log(0, "loss", torch.tensor(3.0f), progBar: false));
+        Step(store, 2, () => store.Log(0, "loss", torch.tensor(1.0f), progBar: false, onEpoch: true));
+        Step(store, 6, () => store.Log(0, "loss", torch.tensor(3.0f), progBar: false, onEpoch: true));
 
         var means = Means(store);
         Assert.Equal(2.5, means["loss"], 12);
@@ -61,8 +61,8 @@ public sealed class MetricStoreTests
     {
         var store = new MetricStore("acc");
         store.BeginRun(Stage.Fit, training: true);
-        Step(store, 2, () => store.Log(0, "acc", 1.0, progBar: false));
-        Step(store, 6, () => store.Log(0, "acc", 3.0, progBar: false));
+        Step(store, 2, () => store.Log(0, "acc", 1.0, progBar: false, onEpoch: true));
+        Step(store, 6, () => store.Log(0, "acc", 3.0, progBar: false, onEpoch: true));
 
         Assert.Equal(2.5, Means(store)["acc"], 12);
     }
@@ -72,8 +72,8 @@ public sealed class MetricStoreTests
     {
         var store = new MetricStore("loss");
         store.BeginRun(Stage.Fit, training: true);
-        Step(store, 2, () => store.Log(0, "loss", torch.tensor(1.0), progBar: false));
-        Step(store, 6, () => store.Log(0, "loss", 3.0, progBar: false));
+        Step(store, 2, () => store.Log(0, "loss", torch.tensor(1.0), progBar: false, onEpoch: true));
+        Step(store, 6, () => store.Log(0, "loss", 3.0, progBar: false, onEpoch: true));
 
         Assert.Equal(2.5, Means(store)["loss"], 12);
     }
@@ -106,15 +106,15 @@ public sealed class MetricStoreTests
         store.BeginRun(Stage.Fit, training: true);
         Step(store, 1, () =>
         {
-            store.Log(0, "loss", 1.0, progBar: false);
-            store.Log(-1, "lr", 0.1, progBar: false);
-            store.Log(1, "acc", 0.5, progBar: false);
+            store.Log(0, "loss", 1.0, progBar: false, onStep: false, onEpoch: true);
+            store.Log(-1, "lr", 0.1, progBar: false, onStep: false, onEpoch: true);
+            store.Log(1, "acc", 0.5, progBar: false, onStep: false, onEpoch: true);
         });
         Step(store, 1, () =>
         {
-            store.Log(0, "loss", torch.tensor(3.0), progBar: false);
-            store.Log(-1, "lr", 0.3, progBar: false);
-            store.Log(1, "acc", 0.7, progBar: false);
+            store.Log(0, "loss", torch.tensor(3.0), progBar: false, onStep: false, onEpoch: true);
+            store.Log(-1, "lr", 0.3, progBar: false, onStep: false, onEpoch: true);
+            store.Log(1, "acc", 0.7, progBar: false, onStep: false, onEpoch: true);
         });
 
         var means = store.RunMeans();
@@ -129,8 +129,8 @@ public sealed class MetricStoreTests
     {
         var store = new MetricStore("loss");
         store.BeginRun(Stage.Fit, training: true);
-        Step(store, 1, () => store.Log(0, "loss", 1.0, progBar: false));
-        Step(store, 1, () => store.Log(-1, "loss", 3.0, progBar: false));
+        Step(store, 1, () => store.Log(0, "loss", 1.0, progBar: false, onStep: false, onEpoch: true));
+        Step(store, 1, () => store.Log(-1, "loss", 3.0, progBar: false, onStep: false, onEpoch: true));
 
         var mean = Assert.Single(store.RunMeans());
         Assert.Equal("loss", mean.Key);
@@ -155,9 +155,9 @@ public sealed class MetricStoreTests
         store.BeginRun(Stage.Fit, training: true);
         Step(store, 2, () =>
         {
-            store.Log(0, "loss", torch.tensor(10.0f), progBar: true);
-            store.Log(1, "acc", 0.9, progBar: false);
-            store.Log(-1, "extra", 7.0, progBar: false);
+            store.Log(0, "loss", torch.tensor(10.0f), progBar: true, onStep: false, onEpoch: true);
+            store.Log(1, "acc", 0.9, progBar: false, onStep: false, onEpoch: true);
+            store.Log(-1, "extra", 7.0, progBar: false, onStep: false, onEpoch: true);
         });
         Assert.Equal(10.0, Means(store)["loss"], 12);
 
@@ -167,8 +167,8 @@ public sealed class MetricStoreTests
 
         Step(store, 3, () =>
         {
-            store.Log(1, "acc", 0.5, progBar: false);
-            store.Log(0, "loss", torch.tensor(1.0f), progBar: false);
+            store.Log(1, "acc", 0.5, progBar: false, onStep: false, onEpoch: true);
+            store.Log(0, "loss", torch.tensor(1.0f), progBar: false, onStep: false, onEpoch: true);
         });
         var means = store.RunMeans();
         Assert.Equal(new[] { "acc", "loss" }, means.Select(m => m.Key));   // "extra" belongs to the old run
@@ -220,8 +220,8 @@ public sealed class MetricStoreTests
         store.BeginRun(Stage.Fit, training: true);
         Step(store, 2, () =>
         {
-            store.Log(0, "loss", torch.tensor(1.0f), progBar: true);
-            store.Log(1, "acc", 0.25, progBar: true);
+            store.Log(0, "loss", torch.tensor(1.0f), progBar: true, onEpoch: true);
+            store.Log(1, "acc", 0.25, progBar: true, onEpoch: true);
             var bar = Bar(store);
             Assert.Equal(new[] { "loss", "acc" }, bar.Select(b => b.Key));
             Assert.Equal(1.0, bar[0].Value, 12);
@@ -229,8 +229,8 @@ public sealed class MetricStoreTests
         });
         Step(store, 6, () =>
         {
-            store.Log(0, "loss", torch.tensor(3.0f), progBar: true);
-            store.Log(1, "acc", 0.75, progBar: true);
+            store.Log(0, "loss", torch.tensor(3.0f), progBar: true, onEpoch: true);
+            store.Log(1, "acc", 0.75, progBar: true, onEpoch: true);
             var bar = Bar(store);
             Assert.Equal(3.0, bar[0].Value, 12);
             Assert.Equal(0.75, bar[1].Value, 12);
@@ -303,12 +303,67 @@ public sealed class MetricStoreTests
         for (int i = 1; i <= 10; i++)
         {
             int v = i;
-            Step(store, 1, () => store.Log(0, "loss", torch.tensor((float)v), progBar: true));
+            Step(store, 1, () => store.Log(0, "loss", torch.tensor((float)v), progBar: true, onEpoch: true));
         }
         Assert.Equal(5.5, Means(store)["loss"], 12);
 
         store.BeginRun(Stage.Validate, training: false);
-        Step(store, 1, () => store.Log(0, "loss", torch.tensor(2.0f), progBar: true));
+        Step(store, 1, () => store.Log(0, "loss", torch.tensor(2.0f), progBar: true, onEpoch: true));
         Assert.Equal(2.0, Means(store)["loss"], 12);
+    }
+
+    [Fact]
+    public void LightningDefaultsLogTrainingStepsPerStepAndEvaluationPerEpoch()
+    {
+        var store = new MetricStore("loss");
+        store.BeginRun(Stage.Fit, training: true);
+        Step(store, 2, () => store.Log(0, "loss", torch.tensor(1.0f), progBar: false));
+        Step(store, 2, () => store.Log(0, "loss", torch.tensor(3.0f), progBar: false));
+        Assert.Equal(new Dictionary<string, double> { ["loss"] = 3.0 }, Means(store));   // the last step's value
+
+        store.BeginRun(Stage.Validate, training: false);
+        Step(store, 2, () => store.Log(-1, "val_loss", torch.tensor(1.0f), progBar: false));
+        Step(store, 2, () => store.Log(-1, "val_loss", torch.tensor(3.0f), progBar: false));
+        Assert.Equal(new Dictionary<string, double> { ["val_loss"] = 2.0 }, Means(store));
+    }
+
+    [Fact]
+    public void StepAndEpochTogetherGiveStepAndEpochNames()
+    {
+        var store = new MetricStore("loss");
+        store.BeginRun(Stage.Fit, training: true);
+        Step(store, 1, () => store.Log(0, "loss", torch.tensor(1.0f), progBar: false, onStep: true, onEpoch: true));
+        Step(store, 1, () => store.Log(0, "loss", torch.tensor(5.0f), progBar: false, onStep: true, onEpoch: true));
+        var step = new Dictionary<string, double>();
+        store.StepValues(step);
+        Assert.Equal(new Dictionary<string, double> { ["loss_step"] = 5.0 }, step);
+        Assert.Equal(new Dictionary<string, double> { ["loss"] = 3.0, ["loss_epoch"] = 3.0, ["loss_step"] = 5.0 }, Means(store));
+    }
+
+    [Theory]
+    [InlineData("sum", 9.0)]
+    [InlineData("max", 5.0)]
+    [InlineData("min", 1.0)]
+    [InlineData("mean", 3.0)]
+    public void ReduceSumMaxMinOverTheEpoch(string reduce, double expected)
+    {
+        var store = new MetricStore();
+        store.BeginRun(Stage.Validate, training: false);
+        Step(store, 4, () => store.Log(-1, "t", torch.tensor(1.0f), progBar: false, reduce: reduce));
+        Step(store, 4, () => store.Log(-1, "t", torch.tensor(5.0f), progBar: false, reduce: reduce));
+        Step(store, 4, () => store.Log(-1, "t", 3.0, progBar: false, reduce: reduce));
+        Assert.Equal(expected, Means(store)["t"], 12);
+    }
+
+    [Fact]
+    public void BadReduceOrNowhereToGoIsAClearError()
+    {
+        var store = new MetricStore();
+        store.BeginRun(Stage.Validate, training: false);
+        var e = Assert.Throws<LightningException>(() => store.Log(-1, "x", 1.0, progBar: false, reduce: "median"));
+        Assert.Contains("Log(\"x\"): reduce is \"median\"", e.Message);
+        store.BeginRun(Stage.Validate, training: false);
+        e = Assert.Throws<LightningException>(() => store.Log(-1, "y", 1.0, progBar: false, onStep: false, onEpoch: false));
+        Assert.Contains("onStep and onEpoch are both false", e.Message);
     }
 }

@@ -21,6 +21,14 @@ public sealed class TrainerHelpersTests
     }
 
     [Fact]
+    public void EpochLineShowsAStepAndEpochMetricOnceByItsEpochValue()
+    {
+        var line = Trainer.EpochLine(1, "1",
+            Metrics(("loss", 0.5), ("loss_epoch", 0.5), ("loss_step", 0.25), ("val_loss", 0.75), ("lr_step", 0.1)), TimeSpan.Zero);
+        Assert.Equal("Epoch 1/1 loss 0.50000 val_loss 0.75000 lr_step 0.10000 time 0.0s", line);
+    }
+
+    [Fact]
     public void EpochLinePairsTrainPrefixedMetrics()
     {
         var line = Trainer.EpochLine(3, "?",

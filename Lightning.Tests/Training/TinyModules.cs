@@ -41,8 +41,8 @@ public partial class TinyClassifier([Hyperparameter(Description = "hidden units"
         TrainingSteps++;
         var logits = forward(batch.X);
         var loss = functional.cross_entropy(logits, batch.Y);
-        Log("loss", loss, progBar: true);
-        Log("acc", logits.argmax(1).eq(batch.Y).to_type(ScalarType.Float32).mean());
+        Log("loss", loss, progBar: true, onEpoch: true);
+        Log("acc", logits.argmax(1).eq(batch.Y).to_type(ScalarType.Float32).mean(), onEpoch: true);
         return loss;
     }
 

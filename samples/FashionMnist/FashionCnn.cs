@@ -44,8 +44,8 @@ public partial class FashionCnn(
     {
         var logits = forward(batch.X);
         var loss = functional.cross_entropy(logits, batch.Y);
-        Log("loss", loss);
-        Log("acc", Accuracy(logits, batch.Y), progBar: true);
+        Log("loss", loss, onEpoch: true);   // the progress bar shows each step, the epoch line the epoch mean
+        Log("acc", Accuracy(logits, batch.Y), progBar: true, onEpoch: true);
         return loss;
     }
 
