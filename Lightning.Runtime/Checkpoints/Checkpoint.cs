@@ -162,7 +162,8 @@ public sealed class Checkpoint
             using var reader = new System.IO.BinaryReader(new System.IO.MemoryStream(bytes.data<byte>().ToArray()));
             Savable(optimizer).load_state_dict(reader);
         }
-        catch (Exception e) when (e is System.IO.IOException or System.IO.InvalidDataException or ArgumentException or InvalidCastException)
+        catch (Exception e) when (e is System.IO.IOException or System.IO.InvalidDataException or ArgumentException or InvalidCastException
+            or OverflowException or OutOfMemoryException or IndexOutOfRangeException or FormatException)
         {
             throw new CheckpointException(Path, $"its optimizer state does not fit this optimizer ({e.Message})", e);
         }

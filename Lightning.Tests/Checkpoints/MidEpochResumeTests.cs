@@ -91,4 +91,41 @@ public sealed class MidEpochResumeTests : IDisposable
         Assert.Equal(early.BestScore, restoredEarly.BestScore);
         Assert.Equal(early.WaitCount, restoredEarly.WaitCount);
     }
+
+    [Fact]
+    public void CorruptedOptimizerStateIsACheckpointExceptionNeverACrash()
+    {
+        var trainer = new Trainer(Options());
+        trainer.Fit(NewModel(5), Train(), Val());
+        var good = Path.Combine(_dir, "good.ckpt");
+        trainer.SaveCheckpoint(good);
+        var bytes = File.ReadAllBytes(good);
+        // Where the optimizer blob lies: the header gives its data offsets.
+        long headerLength = BitConverter.ToInt64(bytes, 0);
+        using var header = System.Text.Json.JsonDocument.Parse(System.Text.Encoding.UTF8.GetString(bytes, 8, (int)headerLength));
+        var offsets = header.RootElement.GetProperty(Checkpoint.OptimizerState).GetProperty("data_offsets");
+        long start = 8 + headerLength + offsets[0].GetInt64(), end = 8 + headerLength + offsets[1].GetInt64();
+
+        var random = new Random(99);
+        int refused = 0;
+        for (int i = 0; i < 60; i++)
+        {
+            var corrupted = (byte[])bytes.Clone();
+            // The first bytes of the blob hold the format's counts and lengths; flip mostly there.
+            long at = start + (i % 2 == 0 ? random.Next(0, 64) : random.NextInt64(0, end - start));
+            corrupted[at] ^= (byte)(1 << random.Next(8));
+            var path = Path.Combine(_dir, $"bad{i}.ckpt");
+            File.WriteAllBytes(path, corrupted);
+            try
+            {
+                new Trainer(Options() with { MaxEpochs = 3 }).Fit(NewModel(6), Train(), Val(), ckptPath: path);
+            }
+            catch (CheckpointException e)
+            {
+                Assert.Contains(path, e.Message);
+                refused++;
+            }
+        }
+        Assert.True(refused > 0, "no corruption of the counts and lengths was detected");
+    }
 }
