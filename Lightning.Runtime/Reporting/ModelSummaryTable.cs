@@ -8,8 +8,20 @@ using TorchSharp;
 namespace Lightning;
 
 /// <summary>
+/// A module that gives an example input, as Lightning's <c>example_input_array</c>: the model summary then runs it
+/// once (eval mode, no gradients) and shows each layer's input and output sizes.
+/// </summary>
+public interface IExampleInput
+{
+    /// <summary>An input batch for <c>forward</c>, e.g. <c>torch.zeros(1, 1, 28, 28)</c>.</summary>
+    torch.Tensor ExampleInputArray { get; }
+}
+
+/// <summary>
 /// Lightning's model summary: the layers down to a depth (nested names joined by dots) with their types,
-/// parameter counts and train/eval mode, then totals.
+/// parameter counts and train/eval mode, the input and output sizes when the module gives an example input
+/// (<see cref="IExampleInput"/>; TorchSharp runs the forward hooks that record them only for layers invoked with
+/// <c>call(x)</c>, as Sequential does, so layers invoked with <c>forward(x)</c> show "?"), then totals.
 /// </summary>
 public static class ModelSummaryTable
 {
@@ -17,18 +29,21 @@ public static class ModelSummaryTable
     public static string Format(torch.nn.Module module, int maxDepth = 1)
     {
         if (maxDepth < 1) throw new ArgumentOutOfRangeException(nameof(maxDepth), maxDepth, "ModelSummary.MaxDepth must be 1 or more.");
-        var rows = new List<(string Index, string Name, string Type, string Params, string Mode)>();
+        var rows = new List<(string Index, string Name, string Type, string Params, string Mode, torch.nn.Module Layer)>();
         int i = 0;
         void Walk(torch.nn.Module parent, string prefix, int depth)
         {
             foreach (var (name, child) in parent.named_children())
             {
                 rows.Add((i++.ToString(CultureInfo.InvariantCulture), prefix + name, child.GetType().Name,
-                    Count(child.parameters().Sum(p => p.numel())), child.training ? "train" : "eval"));
+                    Count(child.parameters().Sum(p => p.numel())), child.training ? "train" : "eval", child));
                 if (depth < maxDepth) Walk(child, prefix + name + ".", depth + 1);
             }
         }
         Walk(module, "", 1);
+        var sizes = module is IExampleInput example && module is torch.nn.Module<torch.Tensor, torch.Tensor> forward
+            ? Sizes(forward, example.ExampleInputArray, rows.Select(r => r.Layer))
+            : null;
 
         long trainable = 0, frozen = 0, bytes = 0;
         foreach (var p in module.parameters())
@@ -42,11 +57,26 @@ public static class ModelSummaryTable
         int wt = Math.Max(4, rows.Select(r => r.Type.Length).DefaultIfEmpty(0).Max());
         int wp = Math.Max(6, rows.Select(r => r.Params.Length).DefaultIfEmpty(0).Max());
         string header = $"{"".PadRight(wi)} | {"Name".PadRight(wn)} | {"Type".PadRight(wt)} | {"Params".PadRight(wp)} | Mode ";
+        int wIn = 0, wOut = 0;
+        if (sizes is not null)
+        {
+            wIn = Math.Max(8, sizes.Values.Select(s => s.In.Length).DefaultIfEmpty(0).Max());
+            wOut = Math.Max(9, sizes.Values.Select(s => s.Out.Length).DefaultIfEmpty(0).Max());
+            header += $" | {"In sizes".PadRight(wIn)} | {"Out sizes".PadRight(wOut)}";
+        }
         var rule = new string('-', header.Length);
         var sb = new StringBuilder();
         sb.AppendLine(header).AppendLine(rule);
         foreach (var r in rows)
-            sb.AppendLine($"{r.Index.PadRight(wi)} | {r.Name.PadRight(wn)} | {r.Type.PadRight(wt)} | {r.Params.PadRight(wp)} | {r.Mode.PadRight(5)}");
+        {
+            var line = $"{r.Index.PadRight(wi)} | {r.Name.PadRight(wn)} | {r.Type.PadRight(wt)} | {r.Params.PadRight(wp)} | {r.Mode.PadRight(5)}";
+            if (sizes is not null)
+            {
+                var (inSize, outSize) = sizes.TryGetValue(r.Layer, out var s) ? s : ("?", "?");
+                line += $" | {inSize.PadRight(wIn)} | {outSize.PadRight(wOut)}";
+            }
+            sb.AppendLine(line);
+        }
         sb.AppendLine(rule);
         sb.AppendLine($"{Count(trainable),-10}Trainable params");
         sb.AppendLine($"{Count(frozen),-10}Non-trainable params");
@@ -54,6 +84,44 @@ public static class ModelSummaryTable
         sb.Append($"{(bytes / 1e6).ToString("0.000", CultureInfo.InvariantCulture),-10}Total estimated model params size (MB)");
         return sb.ToString();
     }
+
+    /// <summary>
+    /// Runs <paramref name="input"/> through <paramref name="module"/> once in eval mode without gradients and records
+    /// the input and output shape of each listed layer that takes and returns one tensor (others show "?").
+    /// </summary>
+    private static Dictionary<torch.nn.Module, (string In, string Out)> Sizes(torch.nn.Module<torch.Tensor, torch.Tensor> module, torch.Tensor input, IEnumerable<torch.nn.Module> layers)
+    {
+        var sizes = new Dictionary<torch.nn.Module, (string, string)>(ReferenceEqualityComparer.Instance);
+        var removers = new List<Action>();
+        bool wasTraining = module.training;
+        try
+        {
+            foreach (var layer in layers)
+            {
+                if (layer is not torch.nn.Module<torch.Tensor, torch.Tensor> hookable) continue;
+                var key = layer;
+                var remover = hookable.register_forward_hook((m, x, y) =>
+                {
+                    sizes[key] = (Shape(x), Shape(y));
+                    return y;
+                });
+                removers.Add(remover.remove);
+            }
+            module.eval();
+            using var noGrad = torch.no_grad();
+            using var scope = torch.NewDisposeScope();
+            var device = module.parameters().Select(p => p.device).FirstOrDefault() ?? torch.CPU;
+            module.call(input.to(device));
+        }
+        finally
+        {
+            foreach (var remove in removers) remove();
+            if (wasTraining) module.train();
+        }
+        return sizes;
+    }
+
+    private static string Shape(torch.Tensor t) => "[" + string.Join(", ", t.shape) + "]";
 
     /// <summary>A parameter count as Lightning prints it: 640, 73.9 K, 137 K, 1.2 M (three significant digits, truncated from 100 up).</summary>
     public static string Count(long n)

@@ -88,3 +88,31 @@ public sealed class ModelSummaryTests
         Assert.Contains(lines, l => Regex.IsMatch(l, @"^6\s+Total params$"));
     }
 }
+
+public sealed class ExampleNet : torch.nn.Module<Tensor, Tensor>, IExampleInput
+{
+    private readonly TorchSharp.Modules.Linear fc1 = torch.nn.Linear(4, 3);
+    private readonly TorchSharp.Modules.Linear fc2 = torch.nn.Linear(3, 2);
+
+    public ExampleNet() : base(nameof(ExampleNet)) => RegisterComponents();
+
+    public Tensor ExampleInputArray => torch.zeros(5, 4);
+
+    // TorchSharp runs forward hooks only through call(), so the summary sees layers invoked that way.
+    public override Tensor forward(Tensor x) => fc2.call(torch.nn.functional.relu(fc1.call(x)));
+}
+
+public sealed class ModelSummarySizesTests
+{
+    [Fact]
+    public void AnExampleInputGivesInAndOutSizes()
+    {
+        using var net = new ExampleNet();
+        var text = ModelSummaryTable.Format(net);
+        var rows = text.Split('\n').Where(l => Regex.IsMatch(l, @"^\d+ \|")).Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToArray();
+        Assert.Equal(new[] { "0", "fc1", "Linear", "15", "train", "[5, 4]", "[5, 3]" }, rows[0]);
+        Assert.Equal(new[] { "1", "fc2", "Linear", "8", "train", "[5, 3]", "[5, 2]" }, rows[1]);
+        Assert.Contains("In sizes", text);
+        Assert.True(net.training);   // the mode is restored
+    }
+}
