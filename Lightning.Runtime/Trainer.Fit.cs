@@ -212,7 +212,8 @@ public sealed partial class Trainer
         return callbacks;
     }
 
-    private List<ILightningLogger> DefaultLoggers() => new();
+    /// <summary>Lightning's default logger (CSV, as when TensorBoard is not installed) and the curves' PNG at the end.</summary>
+    private static List<ILightningLogger> DefaultLoggers() => new() { new CsvLogger(), new PlotLogger() };
 
     /// <summary>True when epoch <paramref name="epoch"/> (from 0) validates, per <see cref="TrainerOptions.CheckValEveryNEpoch"/>.</summary>
     private bool ValidationEpoch(int epoch) => Options.CheckValEveryNEpoch is not int n || (epoch + 1) % n == 0;

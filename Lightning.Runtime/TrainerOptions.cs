@@ -85,8 +85,9 @@ public sealed record TrainerOptions
     public string DefaultRootDir { get; init; } = ".";
 
     /// <summary>
-    /// Loggers that receive the hyperparameters and metrics (e.g. a CSV logger); null uses a CSV
-    /// logger in the run's folder (as Lightning's default logger), an empty list none.
+    /// Loggers that receive the hyperparameters and metrics (<see cref="Loggers.CsvLogger"/>,
+    /// <see cref="Loggers.TensorBoardLogger"/>, <see cref="Loggers.PlotLogger"/>, or your own); null uses a CSV logger and
+    /// a plot of the curves in the run's folder, an empty list none.
     /// </summary>
     public System.Collections.Generic.IReadOnlyList<Loggers.ILightningLogger>? Loggers { get; init; }
 

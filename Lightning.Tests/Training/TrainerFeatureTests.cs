@@ -241,7 +241,7 @@ public sealed class TrainerFeatureTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_dir, "lightning_logs", "version_1", "checkpoints", "epoch=1-step=6.ckpt")));
 
         var off = Directory.CreateTempSubdirectory("lightning-nockpt-").FullName;
-        new Trainer(Quiet(new TrainerOptions { MaxEpochs = 1 }) with { DefaultRootDir = off, Loggers = Array.Empty<Loggers.ILightningLogger>() })
+        new Trainer(Quiet(new TrainerOptions { MaxEpochs = 1 }) with { DefaultRootDir = off, Loggers = Array.Empty<Lightning.Loggers.ILightningLogger>() })
             .Fit(new TinyClassifier(), Train(3));
         Assert.False(Directory.Exists(Path.Combine(off, "lightning_logs")));
         Directory.Delete(off, true);
