@@ -92,8 +92,67 @@ public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor X, Tensor Y)>
     /// <summary>The number of batches per epoch.</summary>
     public int Count => checked((int)(DropLast ? SampleCount / BatchSize : (SampleCount + BatchSize - 1) / BatchSize));
 
+    /// <summary>
+    /// Batches prepared ahead on a background thread while the current one trains (0: none, the default). The batches
+    /// and their order are the same; each batch handed out joins the consumer's dispose scope, and batches prepared but
+    /// never taken (an epoch cut short) are freed.
+    /// </summary>
+    public int Prefetch
+    {
+        get => _prefetch;
+        init => _prefetch = value >= 0 ? value : throw new LightningException($"TensorDataLoader.Prefetch is {value}; expected 0 (off) or more.");
+    }
+
+    private readonly int _prefetch;
+
     /// <summary>Starts an epoch. Nothing is allocated until the first <c>MoveNext</c>.</summary>
-    public IEnumerator<(Tensor X, Tensor Y)> GetEnumerator() => Shuffle ? ShuffledBatches() : SequentialBatches();
+    public IEnumerator<(Tensor X, Tensor Y)> GetEnumerator()
+    {
+        var batches = Shuffle ? ShuffledBatches() : SequentialBatches();
+        return Prefetch > 0 ? Prefetched(batches, Prefetch) : batches;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="source"/> on a background thread, at most <paramref name="depth"/> batches ahead. TorchSharp's
+    /// dispose scopes are per thread: the producer has none, so its tensors belong to no scope until the consumer's
+    /// current scope takes each batch it receives.
+    /// </summary>
+    private static IEnumerator<(Tensor X, Tensor Y)> Prefetched(IEnumerator<(Tensor X, Tensor Y)> source, int depth)
+    {
+        using var queue = new System.Collections.Concurrent.BlockingCollection<(Tensor X, Tensor Y)>(depth);
+        using var stop = new System.Threading.CancellationTokenSource();
+        var producer = System.Threading.Tasks.Task.Run(() =>
+        {
+            try
+            {
+                using (source)
+                {
+                    while (!stop.IsCancellationRequested && source.MoveNext())
+                    {
+                        var batch = source.Current;
+                        try { queue.Add(batch, stop.Token); }
+                        catch (OperationCanceledException) { batch.X.Dispose(); batch.Y.Dispose(); break; }
+                    }
+                }
+            }
+            finally { queue.CompleteAdding(); }
+        });
+        try
+        {
+            foreach (var batch in queue.GetConsumingEnumerable())
+            {
+                torch.CurrentDisposeScope?.Attach(batch.X, batch.Y);
+                yield return batch;
+            }
+            producer.GetAwaiter().GetResult();   // a failure while preparing batches surfaces here
+        }
+        finally
+        {
+            stop.Cancel();
+            try { producer.Wait(); } catch (AggregateException) when (stop.IsCancellationRequested) { }
+            while (queue.TryTake(out var left)) { left.X.Dispose(); left.Y.Dispose(); }
+        }
+    }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 

@@ -214,4 +214,43 @@ public sealed class TensorDataLoaderTests
         var rank = Assert.Throws<ArgumentException>(() => new TensorDataLoader(scalar, y5, 2));
         Assert.Equal("x", rank.ParamName);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void PrefetchGivesTheSameBatchesInTheSameOrder(bool shuffle)
+    {
+        var x = torch.arange(100).reshape(50, 2).to_type(ScalarType.Float32);
+        var y = torch.arange(50L);
+        var plain = new Lightning.Data.TensorDataLoader(x, y, 8, shuffle: shuffle, seed: 3);
+        var ahead = new Lightning.Data.TensorDataLoader(x, y, 8, shuffle: shuffle, seed: 3) { Prefetch = 3 };
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            plain.SetEpoch(epoch);
+            ahead.SetEpoch(epoch);
+            var expected = plain.Select(b => b.Y.data<long>().ToArray()).ToList();
+            var actual = ahead.Select(b => b.Y.data<long>().ToArray()).ToList();
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    [Fact]
+    public void PrefetchedBatchesJoinTheStepScopeAndLeftoversAreFreed()
+    {
+        var x = torch.randn(64, 3);
+        var y = torch.arange(64L);
+        var loader = new Lightning.Data.TensorDataLoader(x, y, 4, shuffle: true, seed: 1) { Prefetch = 4 };
+        long before = Tensor.TotalCount;
+        using (var e = loader.GetEnumerator())
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                using var scope = torch.NewDisposeScope();
+                Assert.True(e.MoveNext());
+                Assert.False(e.Current.X.IsInvalid);
+            }
+        }   // the epoch is cut short: batches prepared ahead are freed here
+        Assert.Equal(before, Tensor.TotalCount);
+        Assert.Throws<LightningException>(() => new Lightning.Data.TensorDataLoader(x, y, 4) { Prefetch = -1 });
+    }
 }
