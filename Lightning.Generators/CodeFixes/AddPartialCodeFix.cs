@@ -11,11 +11,11 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Lightning.CodeFixes;
 
-/// <summary>LTN0001: adds <c>partial</c> to the module (or the type it is nested in).</summary>
+/// <summary>LTN0001, LTN0014: adds <c>partial</c> to the module or [Callback] class (or the type it is nested in).</summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(AddPartialCodeFix)), Shared]
 public sealed class AddPartialCodeFix : CodeFixProvider
 {
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticDescriptors.NotPartialId);
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticDescriptors.NotPartialId, DiagnosticDescriptors.CallbackNotPartialId);
 
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
 
@@ -29,7 +29,7 @@ public sealed class AddPartialCodeFix : CodeFixProvider
                 "Make '" + declaration.Identifier.ValueText + "' partial",
                 _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(declaration,
                     declaration.AddModifiers(SyntaxFactory.Token(SyntaxKind.PartialKeyword).WithTrailingTrivia(SyntaxFactory.Space))))),
-                equivalenceKey: DiagnosticDescriptors.NotPartialId),
+                equivalenceKey: "MakePartial"),
             context.Diagnostics);
     }
 }

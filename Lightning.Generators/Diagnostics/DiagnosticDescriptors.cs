@@ -23,6 +23,11 @@ internal static class DiagnosticDescriptors
     public const string LogForbiddenId = "LTN0011";
     public const string HostSyncId = "LTN0012";
     public const string MonitoredMetricNotLoggedId = "LTN0013";
+    public const string CallbackNotPartialId = "LTN0014";
+    public const string HookSignatureId = "LTN0015";
+    public const string CallbackAttributeMisuseId = "LTN0016";
+    public const string HookNearMissId = "LTN0017";
+    public const string ManualOptimizationOptionsId = "LTN0018";
 
     private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity, string description,
         params string[] tags) =>
@@ -107,4 +112,34 @@ internal static class DiagnosticDescriptors
         DiagnosticSeverity.Warning,
         "A callback that monitors a metric no step logs fails when it first runs (PyTorch Lightning: 'could not find the monitored key'). Check the name against your Log calls.",
         WellKnownDiagnosticTags.CompilationEnd);
+
+    public static readonly DiagnosticDescriptor CallbackNotPartial = Rule(CallbackNotPartialId,
+        "A [Callback] class must be partial",
+        "'{0}' must be declared partial so the Lightning generator can add its hook implementations{1}",
+        DiagnosticSeverity.Error,
+        "The generator implements Lightning.ICallback for the class (and needs every type it is nested in to be partial).");
+
+    public static readonly DiagnosticDescriptor HookSignature = Rule(HookSignatureId,
+        "Hook method has the wrong signature",
+        "'{0}' cannot be called by {1}: {2}",
+        DiagnosticSeverity.Error,
+        "A hook or [Callback] handler is an instance method returning void whose parameters are arguments the hook passes, by type, each at most once: Lightning.Trainer, the module (ILightningModule or its class), long batchIdx, Tensor loss, torch.optim.Optimizer, System.Exception.");
+
+    public static readonly DiagnosticDescriptor CallbackAttributeMisuse = Rule(CallbackAttributeMisuseId,
+        "Invalid [Callback] attribute",
+        "[Callback] on '{0}' {1}",
+        DiagnosticSeverity.Error,
+        "On a method, [Callback(TrainerEvent.X)] names a defined event, with at most one of Every or Once (positive), in a [Callback] or [LightningModule] class.");
+
+    public static readonly DiagnosticDescriptor HookNearMiss = Rule(HookNearMissId,
+        "Method name is a near miss of a hook",
+        "'{0}' is not a Lightning hook, so it is never called; did you mean '{1}'?",
+        DiagnosticSeverity.Warning,
+        "Only methods named exactly as a hook of Lightning.ICallback are called by the trainer. Rename the method, or give it another name if it is not meant as a hook.");
+
+    public static readonly DiagnosticDescriptor ManualOptimizationOptions = Rule(ManualOptimizationOptionsId,
+        "Manual optimization with gradient clipping or accumulation",
+        "'{0}' optimizes manually, but the trainer is set up with {1}: the trainer does not step a manually optimized module's optimizer, so it cannot clip or accumulate",
+        DiagnosticSeverity.Error,
+        "Clip (torch.nn.utils.clip_grad_norm_) or accumulate in the training step of a module with AutomaticOptimization = false, or let the trainer optimize. The trainer throws the same error when the fit starts.");
 }

@@ -31,13 +31,13 @@ internal static class AnalyzerHarness
         """;
 
     private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers =
-        ImmutableArray.Create<DiagnosticAnalyzer>(new ModuleAnalyzer(), new StepBodyAnalyzer(), new MonitoredMetricAnalyzer());
+        ImmutableArray.Create<DiagnosticAnalyzer>(new ModuleAnalyzer(), new StepBodyAnalyzer(), new MonitoredMetricAnalyzer(), new CallbackAnalyzer());
 
     /// <summary>The Lightning diagnostics of <paramref name="source"/> (after the generator ran).</summary>
     public static async Task<ImmutableArray<Diagnostic>> DiagnosticsAsync(string source)
     {
         var compilation = GeneratorHarness.Compile(Usings + source);
-        CSharpGeneratorDriver.Create(new[] { new LightningModuleGenerator().AsSourceGenerator() }, parseOptions: GeneratorHarness.ParseOptions)
+        CSharpGeneratorDriver.Create(new[] { new LightningModuleGenerator().AsSourceGenerator(), new Lightning.Generators.Callbacks.CallbackGenerator().AsSourceGenerator() }, parseOptions: GeneratorHarness.ParseOptions)
             .RunGeneratorsAndUpdateCompilation(compilation, out var withGenerated, out _);
         var diagnostics = await withGenerated.WithAnalyzers(Analyzers).GetAnalyzerDiagnosticsAsync();
         return diagnostics.Where(d => d.Id.StartsWith("LTN")).OrderBy(d => d.Location.SourceSpan.Start).ToImmutableArray();
