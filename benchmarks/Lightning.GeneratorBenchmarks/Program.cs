@@ -17,7 +17,7 @@ using Microsoft.CodeAnalysis.Diagnostics;
 //  - generator, full run: a fresh driver over the whole compilation;
 //  - generator, one edit: a keystroke-like edit in one module's method body, then the driver again
 //    (and how many modules were re-emitted: the caching should make it zero);
-//  - analyzers: Lightning's two analyzers over the compilation (with the generated code), with Roslyn's
+//  - analyzers: Lightning's four analyzers over the compilation (with the generated code), with Roslyn's
 //    own per-analyzer execution times.
 // Usage: dotnet Lightning.GeneratorBenchmarks.dll [--modules 200] [--reps 7]
 int modules = 200, reps = 7;
@@ -39,7 +39,7 @@ var trees = Enumerable.Range(0, modules).Select(i => CSharpSyntaxTree.ParseText(
 var compilation = CSharpCompilation.Create("Bench", trees, references,
     new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
-GeneratorDriver NewDriver() => CSharpGeneratorDriver.Create(new[] { new LightningModuleGenerator().AsSourceGenerator() }, parseOptions: parse,
+GeneratorDriver NewDriver() => CSharpGeneratorDriver.Create(new[] { new LightningModuleGenerator().AsSourceGenerator(), new Lightning.Generators.Callbacks.CallbackGenerator().AsSourceGenerator() }, parseOptions: parse,
     driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
 Console.WriteLine($"Lightning generator and analyzers on {modules} modules ({reps} repetitions, medians)");
@@ -70,13 +70,13 @@ for (int r = 0; r < reps; r++)
     var driver = warmDriver.RunGenerators(next);
     edits.Add(sw.Elapsed.TotalMilliseconds);
     var result = driver.GetRunResult().Results[0];
-    reEmitted = result.TrackedOutputSteps.SelectMany(kv => kv.Value).SelectMany(s => s.Outputs).Count(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified);
+    reEmitted = driver.GetRunResult().Results.SelectMany(r => r.TrackedOutputSteps).SelectMany(kv => kv.Value).SelectMany(s => s.Outputs).Count(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified);
     unchangedModels = result.TrackedSteps[TrackingNamesForBench.ModuleSpec].SelectMany(s => s.Outputs).Count(o => o.Reason == IncrementalStepRunReason.Unchanged);
 }
 edits.Sort();
 double edit = edits[edits.Count / 2];
 
-var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new ModuleAnalyzer(), new StepBodyAnalyzer());
+var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new ModuleAnalyzer(), new StepBodyAnalyzer(), new MonitoredMetricAnalyzer(), new CallbackAnalyzer());
 var analyzerTimes = new Dictionary<string, List<double>>();
 var analyze = Median(reps, () =>
 {
@@ -155,6 +155,18 @@ static string ModuleSource(int i) => $$"""
 
         [ConfigureOptimizers]
         Optimization ConfigureOptimizers() => torch.optim.Adam(parameters(), lr: LearningRate);
+
+        void OnTrainEpochEnd(Trainer trainer) { }
+    }
+
+    [Callback]
+    public partial class Report{{i}}
+    {
+        public int Epochs;
+        void OnTrainEpochEnd(Trainer trainer, Module{{i}} model) => Epochs++;
+
+        [Callback(TrainerEvent.IterationCompleted, Every = 100)]
+        void Every100(Trainer trainer) { }
     }
     """;
 
