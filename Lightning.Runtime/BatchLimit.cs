@@ -45,6 +45,7 @@ public readonly record struct BatchLimit
         return f > 0 && n > 0 ? Math.Max(1, k) : k;   // a positive share runs at least one batch
     }
 
+    /// <summary>A count as a whole number ("10"), a fraction with its decimal point ("1.0", "0.25"), as Lightning tells int from float.</summary>
     public override string ToString() =>
-        Count is long c ? c.ToString(CultureInfo.InvariantCulture) : (Fraction ?? 1.0).ToString(CultureInfo.InvariantCulture);
+        Count is long c ? c.ToString(CultureInfo.InvariantCulture) : (Fraction ?? 1.0).ToString("0.0###############", CultureInfo.InvariantCulture);
 }

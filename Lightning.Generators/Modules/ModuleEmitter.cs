@@ -76,6 +76,11 @@ internal static class ModuleEmitter
                 w.Line();
                 EmitPredictLoop(w, spec, spec.Predict);
             }
+            if (Cli.CliEmitter.Applies(spec))
+            {
+                w.Line();
+                Cli.CliEmitter.Emit(w, spec);
+            }
             w.Line();
             EmitBatchHelpers(w, spec.Training.Batch);
         }

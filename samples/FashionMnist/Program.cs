@@ -1,55 +1,47 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using FashionMnist;
 using Lightning;
 using Lightning.Callbacks;
+using Lightning.Cli;
 using Lightning.Datasets;
 
-// Trains the seed CNN on Fashion-MNIST (Debian's dataset-fashion-mnist) and reports the test accuracy.
-// Usage: dotnet run -c Release --project samples/FashionMnist [-- --max-epochs N] [--data-dir DIR]
-int maxEpochs = 5;
+// Trains the seed CNN on Fashion-MNIST (Debian's dataset-fashion-mnist), keeps the best checkpoint by val_acc, stops
+// early as the seed does, then tests the best checkpoint. The generated command line (docs/cli.md) takes every
+// hyperparameter and trainer option:
+//   dotnet FashionMnist.dll [fit] [--max-epochs 5] [--lr 1e-3] [--filters1 64] [--batch-size 64] [--data-dir DIR] ...
+//   dotnet FashionMnist.dll test --ckpt-path best
+//   dotnet FashionMnist.dll --help
+var rest = new List<string>(args);
 string? dataDir = null;
-for (int i = 0; i < args.Length; i++)
+int at = rest.IndexOf("--data-dir");
+if (at >= 0)
 {
-    switch (args[i])
-    {
-        case "--max-epochs" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0:
-            maxEpochs = n; i++; break;
-        case "--data-dir" when i + 1 < args.Length:
-            dataDir = args[++i]; break;
-        default:
-            Console.Error.WriteLine($"Unknown or invalid option '{args[i]}'. Options: --max-epochs N (a positive whole number), --data-dir DIR.");
-            return 2;
-    }
+    if (at + 1 >= rest.Count) { Console.Error.WriteLine("error: --data-dir needs a folder."); return 2; }
+    dataDir = rest[at + 1];
+    rest.RemoveRange(at, 2);
 }
+// No subcommand means fit, so `bash run.sh --max-epochs 1` works.
+if (rest.Count == 0 || rest[0].StartsWith("-", StringComparison.Ordinal) && rest[0] is not ("--help" or "-h" or "-?")) rest.Insert(0, "fit");
 
-try
+ModelCheckpoint? checkpoint = null;
+return FashionCnn.RunCli(rest.ToArray(), h => new FashionMnistDataModule(batchSize: h.BatchSize, dataDir: dataDir), new CliSettings<FashionCnn, FashionCnn.HParams>
 {
-    // As the seed: keep the checkpoint with the best validation accuracy, stop when it no longer improves,
-    // then test the best model.
-    var checkpoint = new ModelCheckpoint
+    TrainerDefaults = new TrainerOptions { MaxEpochs = 5, Seed = 42 },
+    Callbacks = h =>
     {
-        DirPath = System.IO.Path.Combine("lightning_logs", "checkpoints"),
-        Filename = "fashion-cnn-{val_acc:.5f}",
-        Monitor = "val_acc",
-        Mode = "max",
-        SaveTopK = 1,
-    };
-    var earlyStopping = new EarlyStopping { Monitor = "val_acc", Patience = 3, Mode = "max" };
-    var trainer = new Trainer(new TrainerOptions { MaxEpochs = maxEpochs, Seed = 42, Callbacks = new Callback[] { checkpoint, earlyStopping } });
-    var model = new FashionCnn();
-    var data = new FashionMnistDataModule(batchSize: model.Hparams.BatchSize, dataDir: dataDir);
-    trainer.Fit(model, data);
-
-    var best = FashionCnn.LoadFromCheckpoint(checkpoint.BestModelPath!);
-    Console.WriteLine($"Best checkpoint {checkpoint.BestModelPath} (filters1={best.Hparams.Filters1}, filters2={best.Hparams.Filters2}, lr={best.Hparams.Lr})");
-    var test = trainer.Test(best, data);
-    Console.WriteLine($"Test accuracy {test["test_acc"].ToString("0.0000", CultureInfo.InvariantCulture)}");
-    return 0;
-}
-catch (LightningException e)
-{
-    Console.Error.WriteLine("error: " + e.Message);
-    return 1;
-}
+        // As the seed: keep the checkpoint with the best validation accuracy, stop when it no longer improves.
+        checkpoint = new ModelCheckpoint { Filename = "fashion-cnn-{val_acc:.5f}", Monitor = "val_acc", Mode = "max", SaveTopK = 1 };
+        return new ICallback[] { checkpoint, new EarlyStopping { Monitor = "val_acc", Patience = 3, Mode = "max" } };
+    },
+    AfterFit = (trainer, model) =>
+    {
+        var best = FashionCnn.LoadFromCheckpoint(checkpoint!.BestModelPath!);
+        Console.WriteLine($"Best checkpoint {checkpoint.BestModelPath} (filters1={best.Hparams.Filters1}, filters2={best.Hparams.Filters2}, lr={best.Hparams.Lr})");
+        var test = trainer.Test(best, new FashionMnistDataModule(batchSize: best.Hparams.BatchSize, dataDir: dataDir));
+        Console.WriteLine($"Test accuracy {test["test_acc"].ToString("0.0000", CultureInfo.InvariantCulture)}");
+        return 0;
+    },
+});
