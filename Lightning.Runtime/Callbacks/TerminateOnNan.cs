@@ -25,6 +25,7 @@ public sealed class TerminateOnNan : Callback
     {
         if (loss is null || trainer.Iteration % CheckEveryNSteps != 0) return;
         using var finite = loss.detach().isfinite().all();
+        Diagnostics.HostSync.Record();
         if (finite.item<bool>()) return;
         StoppedAt = (trainer.CurrentEpoch, batchIdx);
         trainer.Output.WriteLine($"TerminateOnNan: the loss of epoch {trainer.CurrentEpoch + 1}, batch {batchIdx} is not finite; stopping.");

@@ -108,6 +108,7 @@ public class ConfusionMatrix : Metric
     protected Tensor Matrix()
     {
         if (_matrix is null) throw new LightningException($"{Name}.Compute: no batch was added (call Update first).");
+        Diagnostics.HostSync.Record();
         long invalid = _invalid!.item<long>();
         if (invalid > 0)
             throw new LightningException($"{Name}: {invalid} target(s) or predicted class(es) were outside 0..{NumClasses - 1}; check numClasses and the labels.");

@@ -24,6 +24,7 @@ public abstract class Metric : IDisposable
     {
         using var value = Compute();
         if (value.numel() != 1) throw new LightningException($"{Name}.ComputeValue: the metric is a tensor of shape [{string.Join(", ", value.shape)}], not a number; use Compute().");
+        Diagnostics.HostSync.Record();
         return value.to_type(ScalarType.Float64).item<double>();
     }
 

@@ -266,7 +266,12 @@ public sealed class MetricStore
         /// <summary>The run's reduction of every value logged (device and host).</summary>
         public double Reduced()
         {
-            double? device = HasDeviceValue ? Sum!.item<double>() : null;
+            double? device = null;
+            if (HasDeviceValue)
+            {
+                Diagnostics.HostSync.Record();
+                device = Sum!.item<double>();
+            }
             double? host = HasHostValue ? HostAcc : null;
             switch (Reduce)
             {
@@ -281,6 +286,7 @@ public sealed class MetricStore
         {
             if (LastTensor is not null)
             {
+                Diagnostics.HostSync.Record();
                 LastHost = LastTensor.ToDouble();
                 LastTensor.Dispose();
                 LastTensor = null;

@@ -12,17 +12,18 @@ using TorchSharp;
 // dotnet benchmarks/Lightning.Benchmarks/bin/Release/net10.0/Lightning.Benchmarks.dll
 //   [--bs 64 256] [--rounds 5] [--steps N] [--mlp-steps 500] [--no-mlp] [--no-cnn] [--control] [--overhead] [--warmup N]
 //   [--allocator Recommended|None|TrimAndMmapThreshold|TopPad|KeepHeap] [--threads 2] [--data synthetic|fashion]
-//   [--allocator-table [--table-reps 3] [--table-steps N] [--policies TopPad,KeepHeap]]
+//   [--allocator-table [--table-reps 3] [--table-steps N] [--policies TopPad,KeepHeap]] [--memory [--steps 2000]] [--loader [--bs 64 256]]
 const string Usage =
     "Options: --bs B [B ...] (default 64 256), --rounds R (5), --steps N (per run; default 100 at batch <= 64, else 10240/B, at least 30), " +
     "--mlp-steps N (500), --no-mlp, --no-cnn, --control (adds a second hand loop each round: the A/A noise floor), --overhead (breaks the trainer's per-step cost down on the tiny MLP), --warmup N (steps per side before measuring; default steps/5, at least 10), " +
     "--allocator Recommended|None|TrimAndMmapThreshold|TopPad|KeepHeap (Recommended), --threads T (2), --data synthetic|fashion (synthetic), " +
-    "--allocator-table (hand loop per policy, each in a fresh process), --table-reps N (3), --table-steps N, --policies P,P,... (table rows; names: None, TrimAndMmapThreshold, TopPad, KeepHeap, tcmalloc).";
+    "--allocator-table (hand loop per policy, each in a fresh process), --table-reps N (3), --table-steps N, --policies P,P,... (table rows; names: None, TrimAndMmapThreshold, TopPad, KeepHeap, tcmalloc), " +
+    "--memory (RSS after 100 and after --steps N (2000) training steps of the trainer), --loader (TensorDataLoader samples/s against the models' consumption).";
 
 var batchSizes = new List<int>();
 int rounds = 5, threads = 2, mlpSteps = 500, tableReps = 3;
 int? steps = null, warmup = null, tableSteps = null;
-bool runMlp = true, runCnn = true, table = false, handOnly = false, control = false, overhead = false;
+bool runMlp = true, runCnn = true, table = false, handOnly = false, control = false, overhead = false, memory = false, loader = false;
 var policy = AllocatorPolicy.Recommended;
 string dataKind = "synthetic";
 List<string>? policies = null;
@@ -61,6 +62,8 @@ try
             case "--policies": policies = Next(ref i).Split(',', StringSplitOptions.RemoveEmptyEntries).ToList(); break;
             case "--table-steps": tableSteps = Positive(Next(ref i), "--table-steps"); break;
             case "--hand-only": handOnly = true; break;   // internal: one child of --allocator-table
+            case "--memory": memory = true; break;
+            case "--loader": loader = true; break;
             default: throw new ArgumentException($"Unknown option '{args[i]}'.");
         }
     }
@@ -97,10 +100,16 @@ var options = new TrainerOptions
 {
     EnableProgressBar = false,
     EnableModelSummary = false,
+    // As the hand loop: no checkpoint files and no log files (each Fit would write a version folder).
+    EnableCheckpointing = false,
+    Loggers = Array.Empty<Lightning.Loggers.ILightningLogger>(),
     NumSanityValSteps = 0,
     Threads = threads,
     AllocatorPolicy = policy,
 };
+
+if (memory) return MemoryBench.Run(data, options, steps ?? 2000, Console.Out);
+if (loader) return LoaderBench.Run(data, options, batchSizes, Console.Out);
 
 if (overhead)
 {
