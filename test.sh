@@ -4,6 +4,14 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
+# The data-parallel tests launch mpirun: Debian's OpenMPI, installed when missing (as root, or through sudo).
+if ! command -v mpirun >/dev/null 2>&1; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "== installing OpenMPI (openmpi-bin, libopenmpi-dev) for the data-parallel tests"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq openmpi-bin libopenmpi-dev >/dev/null
+fi
+
 echo "== build (Release, warnings as errors)"
 if ! dotnet build Lightning.sln -c Release -nologo -p:TreatWarningsAsErrors=true -warnaserror; then
   echo "build failed"

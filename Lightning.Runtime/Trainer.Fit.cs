@@ -37,6 +37,14 @@ public sealed partial class Trainer
     private void FitCore<TBatch>(ILightningModule<TBatch> model, IEnumerable<TBatch> train, IEnumerable<TBatch>? val, string? ckptPath)
     {
         var device = Prepare(model);
+        // Data-parallel: every rank starts from rank 0's weights and trains on its own shard of each epoch.
+        Distributed = Options.Strategy == "ddp" ? Lightning.Distributed.DataParallel.Start() : null;
+        if (Distributed is { WorldSize: > 1 } ddp)
+        {
+            ddp.BroadcastWeights(model.Module);
+            Shard(train, "training", ddp);
+            if (val is not null) Shard(val, "validation", ddp);
+        }
         var optimization = model.ConfigureOptimizers() ?? throw new LightningException(
             $"{model.ModuleTypeName}'s [ConfigureOptimizers] method returned null: it must return an optimizer.");
         Optimizer = optimization.Optimizer;
@@ -60,7 +68,7 @@ public sealed partial class Trainer
         }
 
         bool fastDev = Options.FastDevRun > 0;
-        var progress = Options.EnableProgressBar ? new ProgressBar(Out, Interactive) : null;
+        var progress = Options.EnableProgressBar && IsGlobalZero ? new ProgressBar(Out, Interactive) : null;
         ShouldStop = false;
         GlobalStep = 0;
         Iteration = 0;
@@ -69,6 +77,13 @@ public sealed partial class Trainer
         _history.Clear();
         _callbackMetrics.Clear();
         _logDir = null;
+        if (Distributed is { WorldSize: > 1 } ranks)
+        {
+            // One run folder for the job: rank 0 picks and creates it, the others learn its number.
+            var version = new double[] { ranks.IsGlobalZero ? VersionOf(LogDir) * (double)ranks.WorldSize : 0 };
+            ranks.AverageInPlace(version);
+            if (!ranks.IsGlobalZero) _logDir = Path.Combine(Options.DefaultRootDir, "lightning_logs", "version_" + (int)Math.Round(version[0]));
+        }
 
         int maxEpochs = Options.MaxEpochs == -1 ? int.MaxValue : Options.ResolvedMaxEpochs;
         long maxSteps = fastDev ? Options.FastDevRun : Options.MaxSteps;
@@ -77,7 +92,7 @@ public sealed partial class Trainer
         long? trainCount = CountOf(train);
         long epochBatches = trainLimit.Resolve(trainCount);
 
-        var loggers = fastDev ? new List<ILightningLogger>() : Options.Loggers?.ToList() ?? DefaultLoggers();
+        var loggers = fastDev || !IsGlobalZero ? new List<ILightningLogger>() : Options.Loggers?.ToList() ?? DefaultLoggers();
         var run = new FitRun
         {
             Module = model,
@@ -163,7 +178,7 @@ public sealed partial class Trainer
                 model.RunTrainingEpoch(firstBatch > 0 ? new SkippedBatches<TBatch>(train, firstBatch) : train, loop);
                 loop.EndEpoch();
                 run.EpochFinished = true;
-                var epochMetrics = model.Metrics.RunMeans();
+                var epochMetrics = SyncAcrossRanks(model.Metrics.RunMeans());
                 if (loop.BatchesRun == 0) { progress?.Clear(); break; }   // no batches at all
                 Publish(epochMetrics);
 
@@ -190,6 +205,8 @@ public sealed partial class Trainer
         catch (Exception e)
         {
             run.Callbacks.Exception(e);
+            // A failure on one rank would leave the others waiting in a collective: end the whole job now.
+            Distributed?.AbortJob(e);
             throw;
         }
         finally
@@ -201,11 +218,35 @@ public sealed partial class Trainer
         }
     }
 
+    /// <summary>The data-parallel context of the current fit (Strategy "ddp"), or null.</summary>
+    public Lightning.Distributed.DataParallel? Distributed { get; private set; }
+
+    /// <summary>True unless this process is a data-parallel rank other than 0 (which writes no files and prints nothing).</summary>
+    public bool IsGlobalZero => Distributed is null || Distributed.IsGlobalZero;
+
+    private static void Shard<TBatch>(IEnumerable<TBatch> batches, string what, Lightning.Distributed.DataParallel ddp)
+    {
+        if (batches is not Lightning.Distributed.IDistributedShard shardable)
+            throw new LightningException(
+                $"Strategy \"ddp\": the {what} loader ({batches.GetType().Name}) cannot give each rank its own shard; use a TensorDataLoader " +
+                "(or a loader implementing Lightning.Distributed.IDistributedShard).");
+        shardable.UseShard(ddp.Rank, ddp.WorldSize);
+    }
+
+    /// <summary>Under data-parallel training, each logged value becomes its mean across ranks (Lightning's sync_dist), so all ranks agree.</summary>
+    private List<KeyValuePair<string, double>> SyncAcrossRanks(List<KeyValuePair<string, double>> metrics)
+    {
+        if (Distributed is not { WorldSize: > 1 } ddp || metrics.Count == 0) return metrics;
+        var values = metrics.Select(m => m.Value).ToArray();
+        ddp.AverageInPlace(values);
+        return metrics.Select((m, i) => new KeyValuePair<string, double>(m.Key, values[i])).ToList();
+    }
+
     /// <summary>The trainer's callbacks for a fit: the user's, then the defaults Lightning adds (checkpointing, summary, timer).</summary>
     private List<ICallback> FitCallbacks(bool fastDev)
     {
         var callbacks = new List<ICallback>();
-        if (Options.EnableModelSummary && !fastDev && !Options.Callbacks.OfType<Callbacks.ModelSummary>().Any()) callbacks.Add(new Callbacks.ModelSummary());
+        if (Options.EnableModelSummary && !fastDev && IsGlobalZero && !Options.Callbacks.OfType<Callbacks.ModelSummary>().Any()) callbacks.Add(new Callbacks.ModelSummary());
         callbacks.AddRange(Options.Callbacks);
         if (Options.EnableCheckpointing && !fastDev && !Options.Callbacks.OfType<Callbacks.ModelCheckpoint>().Any()) callbacks.Add(new Callbacks.ModelCheckpoint());
         if (Options.MaxTime is TimeSpan maxTime) callbacks.Add(new Callbacks.Timer { Duration = maxTime });
@@ -249,7 +290,7 @@ public sealed partial class Trainer
     private void ValidateWithinFit(FitRun run)
     {
         run.Callbacks.EvaluationStart(Stage.Validate);
-        var metrics = run.Validate!();
+        var metrics = SyncAcrossRanks(run.Validate!());
         Publish(metrics);
         run.EpochValidation = metrics;
         LastEpochValidated = true;
@@ -298,6 +339,7 @@ public sealed partial class Trainer
     public void SaveCheckpoint(string path)
     {
         var module = Module ?? throw new LightningException("SaveCheckpoint: this trainer has not run a module yet (call Fit first).");
+        if (!IsGlobalZero) return;   // data-parallel: the ranks hold the same weights; rank 0 writes
         if (Optimizer is null) { Checkpoint.Save(path, module); return; }
         var run = _run ?? _lastRun ?? throw new LightningException("SaveCheckpoint: this trainer has not run a fit yet.");
         Checkpoint.Save(path, module, new TrainingState(
@@ -380,6 +422,8 @@ public sealed partial class Trainer
     /// with the next free N; created on first use.
     /// </summary>
     public string LogDir => _logDir ??= NextVersionDirectory(Options.DefaultRootDir);
+
+    private static int VersionOf(string dir) => int.Parse(Path.GetFileName(dir)["version_".Length..], System.Globalization.CultureInfo.InvariantCulture);
 
     private static string NextVersionDirectory(string root)
     {

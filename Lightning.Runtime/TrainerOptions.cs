@@ -104,6 +104,12 @@ public sealed record TrainerOptions
     /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "auto";
 
+    /// <summary>
+    /// "auto" or "single_device" (one process, the default), or "ddp": data-parallel training over MPI, one process per
+    /// device, launched with <c>mpirun -np N dotnet app.dll</c> (docs/distributed.md).
+    /// </summary>
+    public string Strategy { get; init; } = "auto";
+
     /// <summary>Intra-op threads for TorchSharp; null leaves TorchSharp's default (one per core).</summary>
     public int? Threads { get; init; }
 
@@ -148,6 +154,8 @@ public sealed record TrainerOptions
         if (LogEveryNSteps < 1) throw new LightningException($"TrainerOptions.LogEveryNSteps must be at least 1, got {LogEveryNSteps}.");
         if (MaxTime is TimeSpan t && t <= TimeSpan.Zero) throw new LightningException($"TrainerOptions.MaxTime must be positive, got {t}.");
         PrecisionMode.Parse(Precision);
+        if (Strategy is not ("auto" or "single_device" or "ddp"))
+            throw new LightningException($"TrainerOptions.Strategy is '{Strategy}': expected \"auto\", \"single_device\" or \"ddp\" (DDP over MPI).");
         if (string.IsNullOrWhiteSpace(DefaultRootDir)) throw new LightningException("TrainerOptions.DefaultRootDir is empty: give a folder (\".\" for the current one).");
         if (!Enum.IsDefined(AllocatorPolicy)) throw new LightningException($"TrainerOptions.AllocatorPolicy has an unknown value {(int)AllocatorPolicy}.");
     }

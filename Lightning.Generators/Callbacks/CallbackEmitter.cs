@@ -21,22 +21,12 @@ internal static class CallbackEmitter
         w.Line("// The trainer calls these hooks in Lightning's order; each calls the class's methods for it directly.");
         w.Line("#nullable enable");
         w.Line();
-        if (spec.Namespace.Length > 0)
-        {
-            w.Line("namespace " + spec.Namespace);
-            w.Open();
-        }
-        foreach (var c in spec.ContainingTypes)
-        {
-            w.Line("partial " + c.Keyword + " " + c.Name);
-            w.Open();
-        }
+        TypeScope.Open(w, spec.Namespace, spec.ContainingTypes);
         w.Line("partial " + spec.Keyword + " " + spec.Name + " : global::Lightning.ICallback");
         w.Open();
         EmitHooks(w, spec.Name, spec.Bindings);
         w.Close();
-        for (int i = 0; i < spec.ContainingTypes.Count; i++) w.Close();
-        if (spec.Namespace.Length > 0) w.Close();
+        TypeScope.Close(w, spec.Namespace, spec.ContainingTypes);
         return w.ToString();
     }
 

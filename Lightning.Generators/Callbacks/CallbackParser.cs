@@ -27,15 +27,11 @@ internal static class CallbackParser
         if (type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == Names.LightningModuleAttribute)) return null;
         ct.ThrowIfCancellationRequested();
 
-        var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
-        var containing = new List<ContainingTypeSpec>();
-        for (var t = type.ContainingType; t is not null; t = t.ContainingType)
-            containing.Insert(0, new ContainingTypeSpec(ModuleParser.Keyword(t), t.Name));
-        var metadataName = string.Join(".", containing.Select(c => c.Name).Concat(new[] { type.Name }));
+        var (ns, containing, metadataName) = ModuleParser.Place(type);
         return new CallbackClassSpec(
             HintName: (ns.Length > 0 ? ns + "." : "") + metadataName + ".Callback.g.cs",
             Namespace: ns,
-            ContainingTypes: containing.ToEquatableArray(),
+            ContainingTypes: containing,
             Name: type.Name,
             Keyword: ModuleParser.Keyword(type),
             Bindings: Bindings(type, ct));

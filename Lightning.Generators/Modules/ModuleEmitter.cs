@@ -21,16 +21,7 @@ internal static class ModuleEmitter
         w.Line("// It wires the class's steps into Lightning.Runtime's trainer; read it to see exactly what runs per batch.");
         w.Line("#nullable enable");
         w.Line();
-        if (spec.Namespace.Length > 0)
-        {
-            w.Line("namespace " + spec.Namespace);
-            w.Open();
-        }
-        foreach (var c in spec.ContainingTypes)
-        {
-            w.Line("partial " + c.Keyword + " " + c.Name);
-            w.Open();
-        }
+        TypeScope.Open(w, spec.Namespace, spec.ContainingTypes);
 
         var batch = spec.Training?.Batch.TypeName;
         var interfaces = new List<string>();
@@ -86,8 +77,7 @@ internal static class ModuleEmitter
         }
 
         w.Close();
-        for (int i = 0; i < spec.ContainingTypes.Count; i++) w.Close();
-        if (spec.Namespace.Length > 0) w.Close();
+        TypeScope.Close(w, spec.Namespace, spec.ContainingTypes);
         return w.ToString();
     }
 

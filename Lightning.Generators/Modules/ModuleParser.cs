@@ -69,16 +69,12 @@ internal static class ModuleParser
             : type.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal);
         canCreate &= hparams.All(h => h.DefaultValue is not null && h.Kind != HyperparameterKind.Unsupported);
 
-        var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
-        var containing = new List<ContainingTypeSpec>();
-        for (var t = type.ContainingType; t is not null; t = t.ContainingType)
-            containing.Insert(0, new ContainingTypeSpec(Keyword(t), t.Name));
-        var metadataName = string.Join(".", containing.Select(c => c.Name).Concat(new[] { type.Name }));
+        var (ns, containing, metadataName) = Place(type);
 
         return new ModuleSpec(
             HintName: (ns.Length > 0 ? ns + "." : "") + metadataName + ".Lightning.g.cs",
             Namespace: ns,
-            ContainingTypes: containing.ToEquatableArray(),
+            ContainingTypes: containing,
             Name: type.Name,
             FullName: type.ToDisplayString(TypeFormat),
             IsSealed: type.IsSealed,
@@ -95,6 +91,17 @@ internal static class ModuleParser
     }
 
     // ------------------------------------------------------------------ declarations
+
+    /// <summary>Where a type is declared: its namespace, the types it is nested in, and its dotted name within the namespace.</summary>
+    internal static (string Namespace, EquatableArray<ContainingTypeSpec> Containing, string MetadataName) Place(INamedTypeSymbol type)
+    {
+        var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
+        var containing = new List<ContainingTypeSpec>();
+        for (var t = type.ContainingType; t is not null; t = t.ContainingType)
+            containing.Insert(0, new ContainingTypeSpec(Keyword(t), t.Name));
+        var metadataName = string.Join(".", containing.Select(c => c.Name).Concat(new[] { type.Name }));
+        return (ns, containing.ToEquatableArray(), metadataName);
+    }
 
     internal static bool IsPartialChain(ClassDeclarationSyntax declaration)
     {

@@ -112,7 +112,7 @@ public sealed partial class ModelCheckpoint : Callback
             score = trainer.MonitoredMetric(nameof(ModelCheckpoint), Monitor);
         }
         var dir = ResolvedDirPath ?? throw new LightningException("ModelCheckpoint: the fit has not started (OnFitStart was not called).");
-        Directory.CreateDirectory(dir);
+        if (trainer.IsGlobalZero) Directory.CreateDirectory(dir);   // data-parallel: only rank 0 touches files
         _lastSavedStep = trainer.GlobalStep;
 
         if (SaveTopK != 0 && (Monitor is null || !double.IsNaN(score)) && IsTopK(score))
@@ -125,7 +125,7 @@ public sealed partial class ModelCheckpoint : Callback
             _best.Add((path, score));
             LastModelPath = path;
             trainer.SaveCheckpoint(path);
-            if (replaced is { } gone && gone.Path != path) File.Delete(gone.Path);
+            if (replaced is { } gone && gone.Path != path && trainer.IsGlobalZero) File.Delete(gone.Path);
         }
         if (SaveLast)
         {

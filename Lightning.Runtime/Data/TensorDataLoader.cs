@@ -18,8 +18,10 @@ namespace Lightning.Data;
 /// never changes the source tensors. The loader never disposes <c>x</c> or <c>y</c>; whoever preloaded them
 /// owns them and must keep them alive while the loader is used.
 /// </remarks>
-public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor X, Tensor Y)>, IEpochAware
+public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor X, Tensor Y)>, IEpochAware, Distributed.IDistributedShard
 {
+    private int _rank;
+    private int _worldSize = 1;
     private readonly Tensor _x;
     private readonly Tensor _y;
     private readonly Generator? _generator;
@@ -90,7 +92,26 @@ public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor X, Tensor Y)>
     public bool DropLast { get; }
 
     /// <summary>The number of batches per epoch.</summary>
-    public int Count => checked((int)(DropLast ? SampleCount / BatchSize : (SampleCount + BatchSize - 1) / BatchSize));
+    public int Count => checked((int)(DropLast ? ShardSize / BatchSize : (ShardSize + BatchSize - 1) / BatchSize));
+
+    /// <summary>Samples this loader yields per epoch: all of them, or one rank's shard (padded, as PyTorch's DistributedSampler).</summary>
+    public long ShardSize => _worldSize == 1 ? SampleCount : (SampleCount + _worldSize - 1) / _worldSize;
+
+    /// <summary>
+    /// Yields only rank <paramref name="rank"/>'s shard of each epoch, as PyTorch's DistributedSampler: the epoch's order
+    /// (the same seeded permutation on every rank) padded with its first samples to a multiple of
+    /// <paramref name="worldSize"/>, and every <paramref name="worldSize"/>-th sample from position <paramref name="rank"/>.
+    /// The trainer calls it under data-parallel training.
+    /// </summary>
+    public void UseShard(int rank, int worldSize)
+    {
+        if (worldSize < 1 || rank < 0 || rank >= worldSize)
+            throw new LightningException($"TensorDataLoader.UseShard: rank {rank} of {worldSize} is not a valid shard.");
+        if (worldSize > 1 && Shuffle && _seed is null)
+            throw new LightningException("TensorDataLoader: a shuffled loader under data-parallel training needs a seed, so that every rank draws the same order and the shards are disjoint.");
+        _rank = rank;
+        _worldSize = worldSize;
+    }
 
     /// <summary>
     /// Batches prepared ahead on a background thread while the current one trains (0: none, the default). The batches
@@ -108,7 +129,7 @@ public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor X, Tensor Y)>
     /// <summary>Starts an epoch. Nothing is allocated until the first <c>MoveNext</c>.</summary>
     public IEnumerator<(Tensor X, Tensor Y)> GetEnumerator()
     {
-        var batches = Shuffle ? ShuffledBatches() : SequentialBatches();
+        var batches = _worldSize > 1 ? IndexedBatches(ShardOrder) : Shuffle ? IndexedBatches(NewPermutation) : SequentialBatches();
         return Prefetch > 0 ? Prefetched(batches, Prefetch) : batches;
     }
 
@@ -168,19 +189,20 @@ public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor X, Tensor Y)>
         }
     }
 
-    /// <summary>The samples in a fresh random order, each batch gathered with <c>index_select</c>.</summary>
-    private IEnumerator<(Tensor X, Tensor Y)> ShuffledBatches()
+    /// <summary>The samples in the order <paramref name="newOrder"/> makes (a fresh permutation, or this rank's shard), each batch gathered with <c>index_select</c>.</summary>
+    private IEnumerator<(Tensor X, Tensor Y)> IndexedBatches(Func<Tensor> newOrder)
     {
         int count = Count;
         // Made in the first MoveNext, typically inside the consumer's per-step dispose scope: detach it so the
         // scope does not free it while the epoch still needs it; the finally block frees it instead.
-        Tensor order = NewPermutation().DetachFromDisposeScope();
+        Tensor order = newOrder().DetachFromDisposeScope();
         try
         {
+            long total = order.shape[0];
             for (int b = 0; b < count; b++)
             {
                 long start = (long)b * BatchSize;
-                long length = Math.Min(BatchSize, SampleCount - start);
+                long length = Math.Min(BatchSize, total - start);
                 Tensor xb, yb;
                 using (var indices = order.narrow(0, start, length))
                 {
@@ -194,6 +216,17 @@ public sealed class TensorDataLoader : IReadOnlyCollection<(Tensor X, Tensor Y)>
         {
             order.Dispose();
         }
+    }
+
+    /// <summary>This rank's indices of the epoch: the (shuffled or natural) order padded to a multiple of the world size, every world-size-th from the rank.</summary>
+    private Tensor ShardOrder()
+    {
+        using var scope = torch.NewDisposeScope();
+        var order = Shuffle ? NewPermutation() : torch.arange(SampleCount, device: _x.device);
+        long total = ShardSize * _worldSize;
+        if (total > SampleCount) order = torch.cat(new[] { order, order.narrow(0, 0, total - SampleCount) }, 0);
+        var shard = order.index_select(0, torch.arange(_rank, total, _worldSize, device: order.device));
+        return shard.MoveToOuterDisposeScope();
     }
 
     /// <summary>A permutation of the sample indices on the device of <c>x</c>.</summary>

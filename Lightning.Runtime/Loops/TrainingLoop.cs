@@ -121,6 +121,8 @@ public sealed class TrainingLoop
 
     private void Step()
     {
+        // Data-parallel: average the gradients across ranks before clipping and stepping (PyTorch's DDP).
+        _trainer.Distributed?.AllReduceGradients(_parameters);
         if (_clip is double clip)
         {
             if (_clipByValue) torch.nn.utils.clip_grad_value_(_parameters, clip);

@@ -1,0 +1,132 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lightning.Distributed;
+
+/// <summary>
+/// Data-parallel training over MPI, as PyTorch's DDP: one process per device, rank 0's initial weights broadcast to all,
+/// a disjoint shard of each epoch's samples per rank, and gradients averaged with all-reduce over contiguous buckets
+/// before every optimizer step. Logged epoch values are averaged across ranks, so every rank takes the same decisions
+/// (early stopping, best checkpoint); only rank 0 writes files and prints.
+/// </summary>
+public sealed class DataParallel
+{
+    /// <summary>Bytes per gradient bucket (PyTorch's default is 25 MiB).</summary>
+    public const long BucketBytes = 25L << 20;
+
+    private DataParallel(int rank, int worldSize)
+    {
+        Rank = rank;
+        WorldSize = worldSize;
+    }
+
+    /// <summary>This process's rank, from 0.</summary>
+    public int Rank { get; }
+
+    /// <summary>The number of processes.</summary>
+    public int WorldSize { get; }
+
+    /// <summary>True on rank 0, the process that writes checkpoints and logs.</summary>
+    public bool IsGlobalZero => Rank == 0;
+
+    /// <summary>Initializes MPI (once per process) and reads this process's rank and the world size.</summary>
+    public static DataParallel Start()
+    {
+        Mpi.EnsureInitialized();
+        return new DataParallel(Mpi.Rank(), Mpi.Size());
+    }
+
+    /// <summary>Copies rank 0's parameters and buffers to every rank.</summary>
+    public unsafe void BroadcastWeights(nn.Module module)
+    {
+        if (WorldSize == 1) return;
+        using var noGrad = no_grad();
+        foreach (var (_, tensor) in module.state_dict())
+        {
+            if (tensor.numel() == 0) continue;
+            using var scope = NewDisposeScope();
+            var (buffer, type) = Contiguous(tensor);
+            Mpi.BroadcastFromZero((void*)TensorMemory.Pointer(buffer), checked((int)buffer.numel()), type);
+            if (!ReferenceEquals(buffer, tensor)) tensor.copy_(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Averages the gradients of <paramref name="parameters"/> across ranks: each bucket of up to <see cref="BucketBytes"/>
+    /// is one contiguous float tensor, all-reduced in place on its memory, then copied back into the gradients.
+    /// </summary>
+    public unsafe void AllReduceGradients(IReadOnlyList<Parameter> parameters)
+    {
+        if (WorldSize == 1) return;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var grads = parameters.Where(p => p.grad is not null).Select(p => p.grad!).ToList();
+        int start = 0;
+        while (start < grads.Count)
+        {
+            long bytes = 0;
+            int end = start;
+            do { bytes += grads[end].numel() * grads[end].element_size(); end++; }
+            while (end < grads.Count && bytes + grads[end].numel() * grads[end].element_size() <= BucketBytes && grads[end].dtype == grads[start].dtype);
+            var bucketGrads = grads.GetRange(start, end - start);
+            var bucket = cat(bucketGrads.Select(g => g.flatten()).ToList(), 0).to(CPU).contiguous();
+            var type = MpiType(bucket.dtype);
+            Mpi.AllreduceSumInPlace((void*)TensorMemory.Pointer(bucket), checked((int)bucket.numel()), type);
+            bucket.div_(WorldSize);
+            long offset = 0;
+            foreach (var g in bucketGrads)
+            {
+                g.copy_(bucket.narrow(0, offset, g.numel()).view_as(g));
+                offset += g.numel();
+            }
+            start = end;
+        }
+    }
+
+    /// <summary>The mean of each value across ranks (every rank passes the same names in the same order).</summary>
+    public unsafe void AverageInPlace(double[] values)
+    {
+        if (WorldSize == 1 || values.Length == 0) return;
+        fixed (double* p = values) Mpi.AllreduceSumInPlace(p, values.Length, Mpi.Double);
+        for (int i = 0; i < values.Length; i++) values[i] /= WorldSize;
+    }
+
+    /// <summary>Waits for every rank.</summary>
+    public void Barrier()
+    {
+        if (WorldSize > 1) Mpi.Barrier();
+    }
+
+    /// <summary>Ends the whole job after a failure on this rank, so the other ranks do not hang in a collective.</summary>
+    public void AbortJob(Exception error)
+    {
+        if (WorldSize == 1) return;
+        Console.Error.WriteLine($"rank {Rank}: {error.GetType().Name}: {error.Message}");
+        Console.Error.Flush();
+        Mpi.Abort(1);
+    }
+
+    private static (Tensor Buffer, IntPtr Type) Contiguous(Tensor tensor)
+    {
+        var buffer = tensor.device_type == DeviceType.CPU && tensor.is_contiguous() ? tensor : tensor.to(CPU).contiguous();
+        return (buffer, MpiType(buffer.dtype));
+    }
+
+    private static IntPtr MpiType(ScalarType type) => type switch
+    {
+        ScalarType.Float32 => Mpi.Float,
+        ScalarType.Float64 => Mpi.Double,
+        _ => throw new LightningException($"Data-parallel training supports float32 and float64 tensors, not {type} (use Precision \"32-true\" or \"64-true\")."),
+    };
+}
+
+/// <summary>A loader that can give each rank a disjoint shard of every epoch (PyTorch's DistributedSampler).</summary>
+public interface IDistributedShard
+{
+    /// <summary>From now on, this loader yields only rank <paramref name="rank"/>'s shard of <paramref name="worldSize"/>.</summary>
+    void UseShard(int rank, int worldSize);
+}

@@ -1,0 +1,23 @@
+using System;
+using System.Globalization;
+using System.IO;
+using Lightning;
+using Lightning.Checkpoints;
+using Lightning.Tests.Mpi;
+
+// Launched by Lightning.Tests/Distributed/DataParallelTests with mpirun:
+//   mpirun -np 2 dotnet Lightning.Tests.Mpi.dll OUT.ckpt ROOT GLOBAL_BATCH [CRASH_STEP]
+// Trains DdpNet with Strategy "ddp" and writes rank 0's final weights and metrics.
+if (args.Length < 3) { Console.Error.WriteLine("usage: OUT.ckpt ROOT GLOBAL_BATCH [CRASH_STEP]"); return 2; }
+Seed.Everything(1);   // the same initial weights as the single-process run (rank 0 broadcasts its own anyway)
+var model = new DdpNet();
+int globalBatch = int.Parse(args[2], CultureInfo.InvariantCulture);
+int crash = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : -1;
+var probe = Lightning.Distributed.DataParallel.Start();
+var trainer = DdpRun.Train(model, "ddp", globalBatch / probe.WorldSize, args[1], crash);
+if (trainer.IsGlobalZero)
+{
+    Checkpoint.Save(args[0], model);
+    File.WriteAllText(args[0] + ".txt", $"world {probe.WorldSize} steps {trainer.GlobalStep} val_acc {trainer.CallbackMetrics["val_acc"].ToString("R", CultureInfo.InvariantCulture)} logdir {trainer.LogDir}");
+}
+return 0;

@@ -1,0 +1,88 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using Lightning.Checkpoints;
+using Lightning.Tests.Generation;
+using Lightning.Tests.Mpi;
+using Xunit;
+
+namespace Lightning.Tests.Distributed;
+
+/// <summary>
+/// Data-parallel training over MPI (Strategy "ddp"), launched with mpirun -np 2 on loopback: the final weights equal a
+/// single-process run with the same global batch, and a rank that fails ends the job promptly.
+/// </summary>
+[Collection("Training")]
+public sealed class DataParallelTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lightning-ddp-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string MpiProgram() => Path.Combine(Path.GetDirectoryName(GeneratorHarness.ProjectDirectory())!,
+        "Lightning.Tests.Mpi", "bin", "Release", "net10.0", "Lightning.Tests.Mpi.dll");
+
+    private (int Code, string Output, TimeSpan Elapsed) MpiRun(params string[] args)
+    {
+        var start = new ProcessStartInfo("mpirun")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _dir,
+        };
+        // Root in containers, two ranks on two cores, shared memory without the kernel's cross-memory attach.
+        foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "-np", "2", "dotnet", MpiProgram() }.Concat(args)) start.ArgumentList.Add(a);
+        start.Environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none";
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, "mpirun timed out\n" + stdout.Result + stderr.Result, clock.Elapsed);
+        }
+        return (process.ExitCode, stdout.Result + stderr.Result, clock.Elapsed);
+    }
+
+    [Fact]
+    public void TwoRanksGiveTheWeightsOfOneProcessWithTheSameGlobalBatch()
+    {
+        var path = Path.Combine(_dir, "ddp.ckpt");
+        var (code, output, _) = MpiRun(path, Path.Combine(_dir, "ddp"), "32");
+        Assert.True(code == 0, output);
+        var summary = File.ReadAllText(path + ".txt");
+        Assert.StartsWith("world 2 steps 45 ", summary);   // 480 samples, 240 per rank, batches of 16: 15 steps an epoch
+
+        Seed.Everything(1);
+        var single = new DdpNet();
+        var trainer = DdpRun.Train(single, "auto", 32, Path.Combine(_dir, "single"));
+        Assert.Equal(45, trainer.GlobalStep);
+
+        var ddp = new DdpNet();
+        ((ILightningModule)ddp).RegisterComponentsOnce();
+        Checkpoint.Open(path, "Lightning.Tests.Mpi.DdpNet").LoadWeights(ddp);
+        var expected = single.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
+        foreach (var (key, tensor) in ddp.state_dict())
+        {
+            var values = tensor.data<float>().ToArray();
+            for (int i = 0; i < values.Length; i++) Assert.True(Math.Abs(values[i] - expected[key][i]) < 1e-5, $"{key}[{i}]: {values[i]} vs {expected[key][i]}");
+        }
+        // The validation accuracy is averaged over the two equal shards: the global value.
+        var valAcc = double.Parse(summary.Split(' ')[5], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(trainer.CallbackMetrics["val_acc"], valAcc, 6);
+        // Only rank 0 wrote the run folder and its checkpoint.
+        Assert.Single(Directory.GetDirectories(Path.Combine(_dir, "ddp", "lightning_logs")));
+    }
+
+    [Fact]
+    public void ARankThatFailsEndsTheJobPromptlyWithItsError()
+    {
+        var (code, output, elapsed) = MpiRun(Path.Combine(_dir, "crash.ckpt"), Path.Combine(_dir, "crash"), "32", "5");
+        Assert.NotEqual(0, code);
+        Assert.Contains("rank 1 fails at step 5", output);
+        Assert.True(elapsed < TimeSpan.FromSeconds(60), $"the job took {elapsed} to fail");
+        Assert.False(File.Exists(Path.Combine(_dir, "crash.ckpt")));
+    }
+}
