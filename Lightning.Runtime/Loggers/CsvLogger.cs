@@ -1,104 +1,81 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
-using System.Linq;
-using CsvHelper;
+using System.Text;
 
 namespace Lightning.Loggers;
 
 /// <summary>
-/// Lightning's <c>CSVLogger</c>: <c>metrics.csv</c> (columns <c>epoch</c>, <c>step</c>, then every metric name seen so
-/// far, sorted; one row per logging call, empty cells for metrics not in it) and <c>hparams.json</c> in the run's folder.
-/// When a new metric appears the file is rewritten with the wider header, so it is always one valid CSV table; each
-/// write goes to a temporary file that replaces the old one, so a crash never leaves a broken file.
+/// Lightning's <c>CSVLogger</c>: <c>metrics.csv</c> and <c>hparams.json</c> in the run's folder.
+/// <c>metrics.csv</c> has the columns <c>epoch</c>, <c>step</c>, then every metric name seen so far in ordinal order,
+/// one row per <see cref="LogMetrics"/> call and an empty cell where a row has no value. When a new metric appears the
+/// file is rewritten with the wider header (through a temporary file), so it is always one valid CSV table; other rows
+/// are appended and flushed before <see cref="LogMetrics"/> returns, so a crash loses no row that was logged.
 /// </summary>
 public sealed class CsvLogger : ILightningLogger
 {
-    private readonly List<(int Epoch, long Step, Dictionary<string, double> Values)> _rows = new();
-    private readonly SortedSet<string> _columns = new(StringComparer.Ordinal);
-    private string? _path;
+    /// <summary>The metrics table's file name in the run's folder.</summary>
+    public const string MetricsFileName = "metrics.csv";
+
+    /// <summary>The hyperparameters' file name in the run's folder.</summary>
+    public const string HparamsFileName = "hparams.json";
+
+    private MetricsCsvFile? _metrics;
 
     /// <inheritdoc/>
     public string Name => "csv";
 
-    /// <summary>The metrics file of the current run, once started.</summary>
-    public string? MetricsPath => _path;
+    /// <summary>The metrics file of the current run, once started (it exists once a metric was logged).</summary>
+    public string? MetricsPath { get; private set; }
+
+    /// <summary>The hyperparameters file of the current run, once started.</summary>
+    public string? HparamsPath { get; private set; }
+
+    /// <summary>The metric columns so far, after <c>epoch</c> and <c>step</c>.</summary>
+    public IReadOnlyList<string> Columns => _metrics?.Columns ?? Array.Empty<string>();
 
     /// <inheritdoc/>
+    /// <exception cref="LightningException">The folder or <c>hparams.json</c> cannot be written.</exception>
     public void Start(string logDirectory, IHyperParameters hparams)
     {
-        Directory.CreateDirectory(logDirectory);
-        _path = Path.Combine(logDirectory, "metrics.csv");
-        _rows.Clear();
-        _columns.Clear();
-        AtomicFile.Write(Path.Combine(logDirectory, "hparams.json"), w => w.Write(HyperParameterJson.ToJson(hparams)));
-    }
-
-    /// <inheritdoc/>
-    public void LogMetrics(IReadOnlyDictionary<string, double> metrics, long step, int epoch)
-    {
-        if (_path is null) throw new LightningException("CsvLogger.LogMetrics was called before Start.");
-        var values = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (name, value) in metrics)
-        {
-            if (name is "epoch" or "step") continue;
-            values[name] = value;
-            _columns.Add(name);
-        }
-        _rows.Add((epoch, step, values));
-        Save();
-    }
-
-    /// <inheritdoc/>
-    public void Finish()
-    {
-        if (_path is not null && _rows.Count > 0) Save();
-    }
-
-    /// <inheritdoc/>
-    public void Dispose() { }
-
-    private void Save()
-    {
-        var ci = CultureInfo.InvariantCulture;
-        AtomicFile.Write(_path!, writer =>
-        {
-            using var csv = CsvWriter.Create(writer, null, true);
-            csv.WriteHeader(new[] { "epoch", "step" }.Concat(_columns).ToArray());
-            foreach (var (epoch, step, values) in _rows)
-            {
-                csv.WriteField(epoch.ToString(ci));
-                csv.WriteField(step.ToString(ci));
-                foreach (var column in _columns)
-                    csv.WriteField(values.TryGetValue(column, out var v) ? v.ToString("R", ci) : "");
-                csv.EndRecord();
-            }
-            csv.Flush();
-        });
-    }
-}
-
-/// <summary>Writes a text file through a temporary file renamed over the target, so readers never see half a file.</summary>
-internal static class AtomicFile
-{
-    public static void Write(string path, Action<TextWriter> write)
-    {
-        var temp = path + ".tmp";
+        ArgumentException.ThrowIfNullOrWhiteSpace(logDirectory);
+        ArgumentNullException.ThrowIfNull(hparams);
+        _metrics?.Close();
+        var hparamsPath = Path.Combine(logDirectory, HparamsFileName);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            using (var writer = new StreamWriter(stream))
-            {
-                write(writer);
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
+            Directory.CreateDirectory(logDirectory);
+            var json = Encoding.UTF8.GetBytes(HyperParameterJson.ToJson(hparams) + "\n");
+            AtomicFile.Write(hparamsPath, stream => stream.Write(json));
         }
-        finally
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            throw new LightningException($"CsvLogger: cannot write '{hparamsPath}' ({e.Message}).", e);
+        }
+        HparamsPath = hparamsPath;
+        MetricsPath = Path.Combine(logDirectory, MetricsFileName);
+        _metrics = new MetricsCsvFile(MetricsPath);
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="LightningException">Called before <see cref="Start"/> or after <see cref="Finish"/>, or the file cannot be written.</exception>
+    public void LogMetrics(IReadOnlyDictionary<string, double> metrics, long step, int epoch)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        var file = _metrics ?? throw new LightningException("CsvLogger.LogMetrics was called before Start.");
+        try
+        {
+            file.Append(epoch, step, metrics);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new LightningException($"CsvLogger: cannot write '{MetricsPath}' ({e.Message}).", e);
         }
     }
+
+    /// <summary>Closes <c>metrics.csv</c> (every row is already on disk). Calling it again does nothing.</summary>
+    public void Finish() => _metrics?.Close();
+
+    /// <summary>Same as <see cref="Finish"/>.</summary>
+    public void Dispose() => Finish();
 }
