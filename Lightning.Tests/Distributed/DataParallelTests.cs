@@ -85,4 +85,13 @@ public sealed class DataParallelTests : IDisposable
         Assert.True(elapsed < TimeSpan.FromSeconds(60), $"the job took {elapsed} to fail");
         Assert.False(File.Exists(Path.Combine(_dir, "crash.ckpt")));
     }
+
+    [Fact]
+    public void AStopAskedOnOneRankStopsEveryRankAtTheSameStep()
+    {
+        var path = Path.Combine(_dir, "stop.ckpt");
+        var (code, output, _) = MpiRun(path, Path.Combine(_dir, "stop"), "32", "stop:5");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("world 2 steps 5 ", File.ReadAllText(path + ".txt"));
+    }
 }
