@@ -201,6 +201,8 @@ public sealed partial class Trainer
             }
             run.Callbacks.TrainEnd();
             run.Callbacks.FitEnd();
+            // Data-parallel: no rank leaves the fit before rank 0 has written its last files (a resume reads them).
+            Distributed?.Barrier();
         }
         catch (Exception e)
         {

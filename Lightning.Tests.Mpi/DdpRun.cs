@@ -51,19 +51,21 @@ public static class DdpRun
         return (x.DetachFromDisposeScope(), y.DetachFromDisposeScope());
     }
 
-    public static Trainer Train(DdpNet model, string strategy, int batchSize, string root, int crashAtStep = -1, int stopAtStep = -1)
+    public static Trainer Train(DdpNet model, string strategy, int batchSize, string root, int crashAtStep = -1, int stopAtStep = -1,
+        int maxEpochs = 3, string? ckptPath = null, Lightning.Callbacks.ModelCheckpoint? checkpoint = null)
     {
         var (x, y) = Data(480, 3);
         var (vx, vy) = Data(96, 4);
         var callbacks = new List<ICallback>();
         if (crashAtStep >= 0) callbacks.Add(new CrashAt(crashAtStep));
         if (stopAtStep >= 0) callbacks.Add(new StopAt(stopAtStep));
+        if (checkpoint is not null) callbacks.Add(checkpoint);
         var trainer = new Trainer(new TrainerOptions
         {
-            MaxEpochs = 3, Seed = 7, Strategy = strategy, Threads = 1, DefaultRootDir = root, NumSanityValSteps = 0,
+            MaxEpochs = maxEpochs, Seed = 7, Strategy = strategy, Threads = 1, DefaultRootDir = root, NumSanityValSteps = 0,
             EnableProgressBar = false, EnableModelSummary = false, Callbacks = callbacks,
         });
-        trainer.Fit(model, new TensorDataLoader(x, y, batchSize, shuffle: true, seed: 11), new TensorDataLoader(vx, vy, 16));
+        trainer.Fit(model, new TensorDataLoader(x, y, batchSize, shuffle: true, seed: 11), new TensorDataLoader(vx, vy, 16), ckptPath);
         return trainer;
     }
 
