@@ -213,7 +213,16 @@ public sealed partial class Trainer
         }
         finally
         {
-            foreach (var logger in loggers) logger.Finish();
+            // A logger that cannot finish (a plot that cannot be drawn, a full disk) must not fail a fit whose
+            // weights and checkpoints are already saved: say so and go on.
+            foreach (var logger in loggers)
+            {
+                try { logger.Finish(); }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Out.WriteLine($"Logger '{logger.Name}' could not finish: {e.GetType().Name}: {e.Message}");
+                }
+            }
             foreach (var logger in run.OwnedLoggers) logger.Dispose();
             _run = null;
             progress?.Clear();
