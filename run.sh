@@ -4,12 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+# What the main job needs from Debian: the data set, and a font for the labels of the curves' PNG (metrics.png).
+missing=""
+[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing="$missing dataset-fashion-mnist"
+[ -d /usr/share/fonts/truetype/dejavu ] || missing="$missing fonts-dejavu-core"
+if [ -n "$missing" ]; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  echo "Installing Debian's dataset-fashion-mnist (the data set, ~30 MB)..."
+  echo "Installing Debian's$missing..."
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq dataset-fashion-mnist
+  $sudo apt-get install -y -qq $missing
 fi
 
 dotnet build samples/FashionMnist/FashionMnist.csproj -c Release -nologo -v quiet

@@ -162,7 +162,7 @@ public sealed partial class Trainer
             string epochsText = maxEpochs == int.MaxValue ? "?" : maxEpochs.ToString();
             for (int epoch = startEpoch; epoch < maxEpochs; epoch++)
             {
-                if (ShouldStop || (maxSteps >= 0 && GlobalStep >= maxSteps)) break;
+                if (AgreeOnStop() || (maxSteps >= 0 && GlobalStep >= maxSteps)) break;
                 CurrentEpoch = epoch;
                 LastEpochValidated = false;
                 run.EpochValidation = null;
@@ -178,7 +178,7 @@ public sealed partial class Trainer
                 model.RunTrainingEpoch(firstBatch > 0 ? new SkippedBatches<TBatch>(train, firstBatch) : train, loop);
                 loop.EndEpoch();
                 run.EpochFinished = true;
-                var epochMetrics = SyncAcrossRanks(model.Metrics.RunMeans());
+                var epochMetrics = SyncAcrossRanks(model.Metrics.RunMeans(), model.Metrics);
                 if (loop.BatchesRun == 0) { progress?.Clear(); break; }   // no batches at all
                 Publish(epochMetrics);
 
@@ -201,6 +201,8 @@ public sealed partial class Trainer
             }
             run.Callbacks.TrainEnd();
             run.Callbacks.FitEnd();
+            // Data-parallel: no rank leaves the fit before rank 0 has written its last files (a resume reads them).
+            Distributed?.Barrier();
         }
         catch (Exception e)
         {
@@ -211,7 +213,16 @@ public sealed partial class Trainer
         }
         finally
         {
-            foreach (var logger in loggers) logger.Finish();
+            // A logger that cannot finish (a plot that cannot be drawn, a full disk) must not fail a fit whose
+            // weights and checkpoints are already saved: say so and go on.
+            foreach (var logger in loggers)
+            {
+                try { logger.Finish(); }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Out.WriteLine($"Logger '{logger.Name}' could not finish: {e.GetType().Name}: {e.Message}");
+                }
+            }
             foreach (var logger in run.OwnedLoggers) logger.Dispose();
             _run = null;
             progress?.Clear();
@@ -233,13 +244,23 @@ public sealed partial class Trainer
         shardable.UseShard(ddp.Rank, ddp.WorldSize);
     }
 
-    /// <summary>Under data-parallel training, each logged value becomes its mean across ranks (Lightning's sync_dist), so all ranks agree.</summary>
-    private List<KeyValuePair<string, double>> SyncAcrossRanks(List<KeyValuePair<string, double>> metrics)
+    /// <summary>
+    /// Under data-parallel training, every rank gets the same values: the mean across ranks for values logged with
+    /// syncDist, rank 0's value for the others; so callbacks and schedulers take the same decisions on every rank.
+    /// </summary>
+    private List<KeyValuePair<string, double>> SyncAcrossRanks(List<KeyValuePair<string, double>> metrics, MetricStore store)
     {
         if (Distributed is not { WorldSize: > 1 } ddp || metrics.Count == 0) return metrics;
         var values = metrics.Select(m => m.Value).ToArray();
-        ddp.AverageInPlace(values);
+        ddp.Agree(values, metrics.Select(m => store.IsSynced(m.Key)).ToArray());
         return metrics.Select((m, i) => new KeyValuePair<string, double>(m.Key, values[i])).ToList();
+    }
+
+    /// <summary>Under data-parallel training, a stop asked on any rank stops every rank at the same batch (no rank left waiting).</summary>
+    internal bool AgreeOnStop()
+    {
+        if (Distributed is { WorldSize: > 1 } ddp) ShouldStop = ddp.AnyStops(ShouldStop);
+        return ShouldStop;
     }
 
     /// <summary>The trainer's callbacks for a fit: the user's, then the defaults Lightning adds (checkpointing, summary, timer).</summary>
@@ -290,7 +311,7 @@ public sealed partial class Trainer
     private void ValidateWithinFit(FitRun run)
     {
         run.Callbacks.EvaluationStart(Stage.Validate);
-        var metrics = SyncAcrossRanks(run.Validate!());
+        var metrics = SyncAcrossRanks(run.Validate!(), run.Module.Metrics);
         Publish(metrics);
         run.EpochValidation = metrics;
         LastEpochValidated = true;

@@ -6,15 +6,34 @@ using Lightning.Checkpoints;
 using Lightning.Tests.Mpi;
 
 // Launched by Lightning.Tests/Distributed/DataParallelTests with mpirun:
-//   mpirun -np 2 dotnet Lightning.Tests.Mpi.dll OUT.ckpt ROOT GLOBAL_BATCH [CRASH_STEP]
+//   mpirun -np 2 dotnet Lightning.Tests.Mpi.dll OUT.ckpt ROOT GLOBAL_BATCH [CRASH_STEP | stop:STEP]
 // Trains DdpNet with Strategy "ddp" and writes rank 0's final weights and metrics.
+//   mpirun -np N dotnet Lightning.Tests.Mpi.dll bench GLOBAL_BATCH THREADS_PER_RANK [EPOCHS]   (BENCHMARKS.md)
+if (args.Length >= 3 && args[0] == "bench")
+{
+    var line = DdpBench.Run(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture),
+        args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 4);
+    if (Lightning.Distributed.DataParallel.Start().IsGlobalZero) Console.WriteLine(line);
+    return 0;
+}
 if (args.Length < 3) { Console.Error.WriteLine("usage: OUT.ckpt ROOT GLOBAL_BATCH [CRASH_STEP]"); return 2; }
 Seed.Everything(1);   // the same initial weights as the single-process run (rank 0 broadcasts its own anyway)
 var model = new DdpNet();
 int globalBatch = int.Parse(args[2], CultureInfo.InvariantCulture);
-int crash = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : -1;
+int crash = args.Length > 3 && !args[3].StartsWith("stop:", StringComparison.Ordinal) && args[3] != "resume" ? int.Parse(args[3], CultureInfo.InvariantCulture) : -1;
+int stop = args.Length > 3 && args[3].StartsWith("stop:", StringComparison.Ordinal) ? int.Parse(args[3]["stop:".Length..], CultureInfo.InvariantCulture) : -1;
 var probe = Lightning.Distributed.DataParallel.Start();
-var trainer = DdpRun.Train(model, "ddp", globalBatch / probe.WorldSize, args[1], crash);
+Trainer trainer;
+if (args.Length > 3 && args[3] == "resume")
+{
+    // One epoch, a checkpoint of it, then a new trainer and a fresh module resume to three epochs.
+    var checkpoint = new Lightning.Callbacks.ModelCheckpoint { DirPath = Path.Combine(args[1], "ckpt"), SaveTopK = 0, SaveLast = true };
+    DdpRun.Train(model, "ddp", globalBatch / probe.WorldSize, args[1], maxEpochs: 1, checkpoint: checkpoint);
+    Seed.Everything(99);
+    model = new DdpNet();
+    trainer = DdpRun.Train(model, "ddp", globalBatch / probe.WorldSize, args[1], maxEpochs: 3, ckptPath: Path.Combine(args[1], "ckpt", "last.ckpt"));
+}
+else trainer = DdpRun.Train(model, "ddp", globalBatch / probe.WorldSize, args[1], crash, stop);
 if (trainer.IsGlobalZero)
 {
     Checkpoint.Save(args[0], model);

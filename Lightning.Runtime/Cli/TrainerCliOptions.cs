@@ -30,6 +30,7 @@ internal static class TrainerCliOptions
         CliOption<TrainerOptions>.Create("default_root_dir", "Folder for lightning_logs/version_N", o => o.DefaultRootDir, (o, v) => o with { DefaultRootDir = v }),
         CliOption<TrainerOptions>.Create("seed", "Seed TorchSharp's generators (null: no seeding)", o => o.Seed, (o, v) => o with { Seed = v }),
         CliOption<TrainerOptions>.Create("device", "auto, cpu, cuda or cuda:N", o => o.Device, (o, v) => o with { Device = v }),
+        CliOption<TrainerOptions>.Create("strategy", "auto or ddp (data-parallel over MPI; launch with mpirun)", o => o.Strategy, (o, v) => o with { Strategy = v }),
         CliOption<TrainerOptions>.Create("threads", "Intra-op threads (null: TorchSharp's default)", o => o.Threads, (o, v) => o with { Threads = v }),
     };
 }

@@ -30,6 +30,14 @@ public sealed class DataParallel
     /// <summary>The number of processes.</summary>
     public int WorldSize { get; }
 
+    /// <summary>Time spent averaging gradients (bucketing, all-reduce, copying back) in this process.</summary>
+    public TimeSpan AllReduceTime => TimeSpan.FromTicks(_allReduceTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency);
+
+    /// <summary>Gradient all-reduces done in this process.</summary>
+    public long AllReduceCount { get; private set; }
+
+    private long _allReduceTicks;
+
     /// <summary>True on rank 0, the process that writes checkpoints and logs.</summary>
     public bool IsGlobalZero => Rank == 0;
 
@@ -62,6 +70,9 @@ public sealed class DataParallel
     public unsafe void AllReduceGradients(IReadOnlyList<Parameter> parameters)
     {
         if (WorldSize == 1) return;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        AllReduceCount++;
+        using var timing = new Elapsed(this, started);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var grads = parameters.Where(p => p.grad is not null).Select(p => p.grad!).ToList();
@@ -87,12 +98,40 @@ public sealed class DataParallel
         }
     }
 
+    private readonly struct Elapsed(DataParallel owner, long started) : IDisposable
+    {
+        public void Dispose() => owner._allReduceTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+    }
+
     /// <summary>The mean of each value across ranks (every rank passes the same names in the same order).</summary>
     public unsafe void AverageInPlace(double[] values)
     {
         if (WorldSize == 1 || values.Length == 0) return;
         fixed (double* p = values) Mpi.AllreduceSumInPlace(p, values.Length, Mpi.Double);
         for (int i = 0; i < values.Length; i++) values[i] /= WorldSize;
+    }
+
+    /// <summary>
+    /// Makes every rank hold the same values: the mean across ranks where <paramref name="synced"/> is true (Lightning's
+    /// sync_dist), rank 0's value elsewhere. One all-reduce for all of them.
+    /// </summary>
+    public unsafe void Agree(double[] values, bool[] synced)
+    {
+        if (WorldSize == 1 || values.Length == 0) return;
+        var contributions = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+            contributions[i] = synced[i] ? values[i] / WorldSize : IsGlobalZero ? values[i] : 0;
+        fixed (double* p = contributions) Mpi.AllreduceSumInPlace(p, contributions.Length, Mpi.Double);
+        Array.Copy(contributions, values, values.Length);
+    }
+
+    /// <summary>True on every rank when any rank asks to stop (Lightning's reduce_boolean_decision), so all leave the loop together.</summary>
+    public unsafe bool AnyStops(bool stop)
+    {
+        if (WorldSize == 1) return stop;
+        double flag = stop ? 1 : 0;
+        Mpi.AllreduceSumInPlace(&flag, 1, Mpi.Double);
+        return flag > 0;
     }
 
     /// <summary>Waits for every rank.</summary>

@@ -45,7 +45,10 @@ public sealed class TrainingLoop
         _accumulate = options.AccumulateGradBatches;
         _clip = options.GradientClipVal;
         _clipByValue = options.GradientClipAlgorithm == "value";
+        _distributed = trainer.Distributed is { WorldSize: > 1 };
     }
+
+    private readonly bool _distributed;
 
     /// <summary>Moves batches to the device (and precision) of the run.</summary>
     public BatchTransfer Transfer { get; }
@@ -73,7 +76,7 @@ public sealed class TrainingLoop
 
     /// <summary>True when batch <paramref name="batchIdx"/> should run: within the batch limit, the step limit, and no stop was requested.</summary>
     public bool ShouldRunBatch(long batchIdx) =>
-        batchIdx < _batchLimit && !_trainer.ShouldStop && (_maxSteps < 0 || _trainer.GlobalStep < _maxSteps);
+        batchIdx < _batchLimit && !(_distributed ? _trainer.AgreeOnStop() : _trainer.ShouldStop) && (_maxSteps < 0 || _trainer.GlobalStep < _maxSteps);
 
     /// <summary>Called after the batch is on the device, before the training step.</summary>
     public void OnBatchStart(long batchIdx, long batchSize)

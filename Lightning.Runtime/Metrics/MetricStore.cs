@@ -40,12 +40,12 @@ public sealed class MetricStore
     /// <paramref name="onEpoch"/> reduces the run's values with <paramref name="reduce"/> ("mean" weighted by batch size,
     /// "sum", "max", "min"); null takes Lightning's default for the loop: steps in training, epochs in evaluation.
     /// </summary>
-    public void Log(int slot, string name, Tensor value, bool progBar, bool? onStep = null, bool? onEpoch = null, string reduce = "mean")
+    public void Log(int slot, string name, Tensor value, bool progBar, bool? onStep = null, bool? onEpoch = null, string reduce = "mean", bool syncDist = false)
     {
         if (value is null) throw new ArgumentNullException(nameof(value), $"Log(\"{name}\"): the value is null.");
         if (value.numel() != 1)
             throw new LightningException($"Log(\"{name}\"): expected a scalar tensor, got shape [{string.Join(", ", value.shape)}]. Reduce it first, e.g. with .mean().");
-        var s = Begin(slot, name, progBar, onStep, onEpoch, reduce);
+        var s = Begin(slot, name, progBar, onStep, onEpoch, reduce, syncDist);
         var v = value.detach();
         if (v.dim() != 0) v = v.reshape(Array.Empty<long>());
         if (s.OnEpoch)
@@ -80,9 +80,9 @@ public sealed class MetricStore
     }
 
     /// <summary>Logs a host value into slot <paramref name="slot"/>, or by name when the slot is -1 (see the tensor overload).</summary>
-    public void Log(int slot, string name, double value, bool progBar, bool? onStep = null, bool? onEpoch = null, string reduce = "mean")
+    public void Log(int slot, string name, double value, bool progBar, bool? onStep = null, bool? onEpoch = null, string reduce = "mean", bool syncDist = false)
     {
-        var s = Begin(slot, name, progBar, onStep, onEpoch, reduce);
+        var s = Begin(slot, name, progBar, onStep, onEpoch, reduce, syncDist);
         if (s.OnEpoch)
         {
             s.HostAcc = s.Reduce switch
@@ -99,7 +99,7 @@ public sealed class MetricStore
         s.LastHost = value;
     }
 
-    private MetricSlot Begin(int slot, string name, bool progBar, bool? onStep, bool? onEpoch, string reduce)
+    private MetricSlot Begin(int slot, string name, bool progBar, bool? onStep, bool? onEpoch, string reduce, bool syncDist)
     {
         var s = slot >= 0 ? _slots[slot] : Dynamic(name);
         if (s.Run != _run)
@@ -121,6 +121,7 @@ public sealed class MetricStore
             };
         }
         s.ProgBar |= progBar;
+        s.SyncDist |= syncDist;
         s.Count += _batchSize;
         return s;
     }
@@ -206,6 +207,14 @@ public sealed class MetricStore
         return result;
     }
 
+    /// <summary>True when a value of the current run named <paramref name="name"/> (or its _step/_epoch form) was logged with syncDist.</summary>
+    internal bool IsSynced(string name)
+    {
+        foreach (var s in _order)
+            if (s.Run == _run && s.SyncDist && (name == s.Name || name == s.Name + "_epoch" || name == s.Name + "_step")) return true;
+        return false;
+    }
+
     /// <summary>
     /// The values to show on the progress bar: during training the value of the last step, during evaluation
     /// the running mean.
@@ -237,6 +246,7 @@ public sealed class MetricStore
         public int Run = -1;
         public Stage Stage;
         public bool ProgBar;
+        public bool SyncDist;
         public bool OnStep;
         public bool OnEpoch;
         public Reduction Reduce;
@@ -253,6 +263,7 @@ public sealed class MetricStore
             Run = run;
             Stage = stage;
             ProgBar = false;
+            SyncDist = false;
             HasDeviceValue = false;
             HostAcc = 0;
             HasHostValue = false;

@@ -85,4 +85,35 @@ public sealed class DataParallelTests : IDisposable
         Assert.True(elapsed < TimeSpan.FromSeconds(60), $"the job took {elapsed} to fail");
         Assert.False(File.Exists(Path.Combine(_dir, "crash.ckpt")));
     }
+
+    [Fact]
+    public void AStopAskedOnOneRankStopsEveryRankAtTheSameStep()
+    {
+        var path = Path.Combine(_dir, "stop.ckpt");
+        var (code, output, _) = MpiRun(path, Path.Combine(_dir, "stop"), "32", "stop:5");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("world 2 steps 5 ", File.ReadAllText(path + ".txt"));
+    }
+
+    [Fact]
+    public void AResumedDataParallelFitGivesTheUninterruptedWeights()
+    {
+        var straight = Path.Combine(_dir, "straight.ckpt");
+        var (code, output, _) = MpiRun(straight, Path.Combine(_dir, "straight"), "32");
+        Assert.True(code == 0, output);
+        var resumed = Path.Combine(_dir, "resumed.ckpt");
+        (code, output, _) = MpiRun(resumed, Path.Combine(_dir, "resumed"), "32", "resume");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("world 2 steps 45 ", File.ReadAllText(resumed + ".txt"));
+
+        DdpNet Load(string path)
+        {
+            var net = new DdpNet();
+            ((ILightningModule)net).RegisterComponentsOnce();
+            Checkpoint.Open(path, "Lightning.Tests.Mpi.DdpNet").LoadWeights(net);
+            return net;
+        }
+        var expected = Load(straight).state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
+        foreach (var (key, tensor) in Load(resumed).state_dict()) Assert.Equal(expected[key], tensor.data<float>().ToArray());
+    }
 }

@@ -85,4 +85,23 @@ public sealed class LoggerTests : IDisposable
         Assert.True(File.Exists(Path.Combine(again.LogDir, "metrics.csv")));
         Assert.NotEmpty(Directory.GetFiles(again.LogDir, "events.out.tfevents.*"));
     }
+
+    [Fact]
+    public void ALoggerThatFailsToFinishDoesNotFailTheFit()
+    {
+        var output = new StringWriter();
+        var trainer = new Trainer(Options(1, new FailingLogger()) with { Output = output });
+        trainer.Fit(new TinyClassifier(), SyntheticData.Loader(32, 1, 16, true));
+        Assert.Single(trainer.History);
+        Assert.Contains("Logger 'failing' could not finish: IOException: disk full", output.ToString());
+    }
+
+    private sealed class FailingLogger : ILightningLogger
+    {
+        public string Name => "failing";
+        public void Start(string logDirectory, IHyperParameters hparams) { }
+        public void LogMetrics(IReadOnlyDictionary<string, double> metrics, long step, int epoch) { }
+        public void Finish() => throw new IOException("disk full");
+        public void Dispose() { }
+    }
 }
