@@ -193,7 +193,10 @@ public sealed partial class Trainer
                 var record = new Dictionary<string, double>(StringComparer.Ordinal);
                 foreach (var (name, value) in epochMetrics) record[name] = value;
                 _history.Add(record);
-                var logged = new Dictionary<string, double>(record, StringComparer.Ordinal) { ["epoch"] = epoch };
+                // The epoch's training values; its validation values went to the loggers when the validation ran.
+                var logged = new Dictionary<string, double>(StringComparer.Ordinal) { ["epoch"] = epoch };
+                foreach (var (name, value) in epochMetrics)
+                    if (run.EpochValidation is null || !run.EpochValidation.Any(v => v.Key == name)) logged[name] = value;
                 foreach (var logger in loggers) logger.LogMetrics(logged, GlobalStep, epoch);
                 progress?.Clear();
                 if (progress is not null)
@@ -442,28 +445,10 @@ public sealed partial class Trainer
     /// The folder of the current fit's logs and default checkpoints, <c>&lt;DefaultRootDir&gt;/lightning_logs/version_N</c>
     /// with the next free N; created on first use.
     /// </summary>
-    public string LogDir => _logDir ??= NextVersionDirectory(Options.DefaultRootDir);
+    public string LogDir => _logDir ??= LogDirectory.Create(Options.DefaultRootDir);
 
-    private static int VersionOf(string dir) => int.Parse(Path.GetFileName(dir)["version_".Length..], System.Globalization.CultureInfo.InvariantCulture);
-
-    private static string NextVersionDirectory(string root)
-    {
-        var logs = Path.Combine(root, "lightning_logs");
-        try
-        {
-            Directory.CreateDirectory(logs);
-            int next = Directory.GetDirectories(logs, "version_*")
-                .Select(d => int.TryParse(Path.GetFileName(d)["version_".Length..], out int v) ? v : -1)
-                .DefaultIfEmpty(-1).Max() + 1;
-            var dir = Path.Combine(logs, "version_" + next);
-            Directory.CreateDirectory(dir);
-            return dir;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new LightningException($"TrainerOptions.DefaultRootDir '{root}': cannot create the run folder under {logs} ({e.Message}).", e);
-        }
-    }
+    private static int VersionOf(string dir) =>
+        LogDirectory.TryParseVersion(Path.GetFileName(dir), out int version) ? version : throw new LightningException($"'{dir}' is not a lightning_logs/version_N folder.");
 
     // ---------------------------------------------------------------- overfit batches
 
