@@ -110,36 +110,47 @@ public sealed partial class Trainer
         run.Loop = loop;
         using var precision = new DefaultFloatType(_floatType);
         var fitStarted = Stopwatch.GetTimestamp();
+        bool failedAtStart = false;
+        long startIteration = -1;
+        string? createdLogDir = null;
+        CkptPath = null;
         try
         {
-            foreach (var logger in loggers) logger.Start(LogDir, model.HyperParameters);
-
+            // The checkpoint to resume from is opened and checked before anything is created or changed.
             Checkpoint? resume = ckptPath is null ? null : OpenResumeCheckpoint(model, ckptPath);
+            var position = resume?.ReadPosition(model.AutomaticOptimization);
+            using var schedulerState = resume?.JsonMetadata("scheduler");
+            using var savedMetrics = resume?.JsonMetadata("callback_metrics");
+            using var callbackStates = resume?.JsonMetadata("callbacks");
+            resume?.CheckRandomState();
+
+            bool hadLogDir = _logDir is not null;
+            foreach (var logger in loggers) logger.Start(LogDir, model.HyperParameters);
+            if (!hadLogDir && _logDir is not null) createdLogDir = _logDir;
+
             int startEpoch = 0;
             long startBatch = 0;
-            if (resume is not null)
+            if (resume is not null && position is not null)
             {
+                CkptPath = resume.Path;
                 resume.LoadWeights(model.Module);
                 // Replay the scheduler's steps first (TorchSharp's schedulers have no state dict); the optimizer state
                 // restored next then sets the exact learning rates that were saved.
-                using (var schedulerState = resume.JsonMetadata("scheduler"))
-                {
-                    if (schedulerState is not null) scheduler.Replay(schedulerState.RootElement, resume.Path);
-                    else for (int i = 0; i <= resume.Epoch; i++) optimization.Scheduler?.step();   // files from before the step history
-                }
+                if (schedulerState is not null) scheduler.Replay(schedulerState.RootElement, resume.Path, position);
+                else if (optimization.Scheduler is not null)
+                    throw new CheckpointException(resume.Path, "its metadata has no 'scheduler' step history (an older Lightning wrote it), so a fit with a learning-rate scheduler cannot resume from it exactly");
                 resume.RestoreOptimizer(optimization.Optimizer);
-                GlobalStep = resume.GlobalStep;
-                Iteration = resume.Iteration;
-                using (var metrics = resume.JsonMetadata("callback_metrics"))
-                    if (metrics is not null)
-                        foreach (var p in metrics.RootElement.EnumerateObject())
-                            if (p.Value.ValueKind == JsonValueKind.Number) _callbackMetrics[p.Name] = p.Value.GetDouble();
-                (startEpoch, startBatch) = resume.EpochFinished ? (resume.Epoch + 1, 0L) : (resume.Epoch, resume.BatchInEpoch);
-                CurrentEpoch = resume.Epoch;
+                GlobalStep = position.GlobalStep;
+                Iteration = position.Iteration;
+                if (savedMetrics is not null)
+                    foreach (var p in CheckpointJson.Object(savedMetrics.RootElement, resume.Path, "callback_metrics").EnumerateObject())
+                        _callbackMetrics[p.Name] = CheckpointJson.Number(p.Value, resume.Path, "callback_metrics." + p.Name);
+                (startEpoch, startBatch) = position.EpochFinished ? (position.Epoch + 1, 0L) : (position.Epoch, position.BatchInEpoch);
+                CurrentEpoch = position.Epoch;
             }
 
             run.Callbacks.FitStart();
-            if (resume is not null) RestoreCallbackStates(run.Callbacks, resume);
+            if (resume is not null && callbackStates is not null) RestoreCallbackStates(run.Callbacks, callbackStates.RootElement, resume.Path);
 
             // Sanity check: a few validation batches before training, so a bug there shows up in seconds.
             if (val is not null && !fastDev && Options.NumSanityValSteps != 0)
@@ -155,11 +166,14 @@ public sealed partial class Trainer
                 resume.RestoreRandomState();
                 // A checkpoint written at the end of an epoch's validation comes before that epoch's scheduler step.
                 if (resume.EpochFinished && !resume.EpochEndDone && model.AutomaticOptimization) scheduler.AfterEpoch(resume.Epoch);
-                Out.WriteLine($"Resumed from {resume.Path}: epoch {startEpoch + 1}" + (startBatch > 0 ? $", batch {startBatch + 1}" : "") + $", step {GlobalStep}.");
+                // Epochs and batches are counted from 0, as everywhere (file names, metrics.csv, CurrentEpoch, the progress bar).
+                Out.WriteLine($"Resumed from {resume.Path}: continuing at epoch {startEpoch}, batch {startBatch}, global step {GlobalStep}.");
             }
 
+            startIteration = Iteration;
             run.Callbacks.TrainStart();
-            string epochsText = maxEpochs == int.MaxValue ? "?" : maxEpochs.ToString();
+            // "Epoch 3/14": epochs from 0 and the last epoch's number, as Lightning's rich progress bar.
+            string epochsText = maxEpochs == int.MaxValue ? "?" : (maxEpochs - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
             for (int epoch = startEpoch; epoch < maxEpochs; epoch++)
             {
                 if (AgreeOnStop() || (maxSteps >= 0 && GlobalStep >= maxSteps)) break;
@@ -172,7 +186,7 @@ public sealed partial class Trainer
                 var started = Stopwatch.GetTimestamp();
                 long firstBatch = epoch == startEpoch ? startBatch : 0;
                 run.Callbacks.TrainEpochStart();
-                progress?.Start($"Epoch {epoch + 1}/{epochsText}", epochBatches == long.MaxValue ? null : epochBatches);
+                progress?.Start($"Epoch {epoch}/{epochsText}", epochBatches == long.MaxValue ? null : epochBatches);
                 run.TrainingRun = model.Metrics.BeginRun(Stage.Fit, training: true);
                 loop.BeginEpoch(firstBatch, epochBatches, maxSteps);
                 model.RunTrainingEpoch(firstBatch > 0 ? new SkippedBatches<TBatch>(train, firstBatch) : train, loop);
@@ -200,7 +214,7 @@ public sealed partial class Trainer
                 foreach (var logger in loggers) logger.LogMetrics(logged, GlobalStep, epoch);
                 progress?.Clear();
                 if (progress is not null)
-                    Out.WriteLine(EpochLine(epoch + 1, epochsText, epochMetrics, Stopwatch.GetElapsedTime(started)));
+                    Out.WriteLine(EpochLine(epoch, epochsText, epochMetrics, Stopwatch.GetElapsedTime(started)));
             }
             run.Callbacks.TrainEnd();
             run.Callbacks.FitEnd();
@@ -209,6 +223,7 @@ public sealed partial class Trainer
         }
         catch (Exception e)
         {
+            failedAtStart = startIteration < 0 || Iteration == startIteration;
             run.Callbacks.Exception(e);
             // A failure on one rank would leave the others waiting in a collective: end the whole job now.
             Distributed?.AbortJob(e);
@@ -229,6 +244,8 @@ public sealed partial class Trainer
             foreach (var logger in run.OwnedLoggers) logger.Dispose();
             _run = null;
             progress?.Clear();
+            // A fit that failed before its first training batch leaves no run folder of its own behind.
+            if (failedAtStart && createdLogDir is not null) RemoveRunFolder(createdLogDir);
         }
     }
 
@@ -397,12 +414,38 @@ public sealed partial class Trainer
         writer.WriteEndObject();
     }
 
-    private static void RestoreCallbackStates(CallbackList callbacks, Checkpoint checkpoint)
+    /// <summary>
+    /// Gives each callback its saved state. A saved state that matches no callback of this fit (a callback renamed or
+    /// left out) is a warning naming it, as Lightning's, or an error with <see cref="TrainerOptions.StrictCallbackStates"/>.
+    /// A callback's own reading of its state fails as a CheckpointException naming the file and the callback.
+    /// </summary>
+    private void RestoreCallbackStates(CallbackList callbacks, JsonElement states, string path)
     {
-        using var states = checkpoint.JsonMetadata("callbacks");
-        if (states is null) return;
+        CheckpointJson.Object(states, path, "callbacks");
+        var keys = callbacks.All.Select(c => c.StateKey).Where(k => k is not null).Cast<string>().ToList();
+        var unmatched = states.EnumerateObject().Select(p => p.Name).Where(name => !keys.Contains(name)).ToList();
+        if (unmatched.Count > 0)
+        {
+            var text = $"its callback states {string.Join(", ", unmatched.Select(k => $"'{k}'"))} match no callback of this fit " +
+                $"(callbacks with state: {(keys.Count == 0 ? "none" : string.Join(", ", keys.Select(k => $"'{k}'")))}), so they are not restored";
+            if (Options.StrictCallbackStates) throw new CheckpointException(path, text + " (StrictCallbackStates is set)");
+            if (IsGlobalZero) Out.WriteLine($"Warning: checkpoint '{path}': {text}.");
+        }
         foreach (var c in callbacks.All)
-            if (c.StateKey is string key && states.RootElement.TryGetProperty(key, out var state)) c.LoadState(state, checkpoint.Path);
+        {
+            if (c.StateKey is not string key || !states.TryGetProperty(key, out var state)) continue;
+            try { c.LoadState(state, path); }
+            catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException or ArgumentException or KeyNotFoundException)
+            {
+                throw new CheckpointException(path, $"the state of callback '{key}' could not be read ({e.Message})", e);
+            }
+        }
+    }
+
+    private static void RemoveRunFolder(string dir)
+    {
+        try { if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* leave it: nothing of value is in it */ }
     }
 
     private static string Json(Action<Utf8JsonWriter> write)

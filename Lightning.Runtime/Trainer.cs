@@ -36,6 +36,9 @@ public sealed partial class Trainer
     /// <summary>The epoch running (or last run), from 0.</summary>
     public int CurrentEpoch { get; private set; }
 
+    /// <summary>The checkpoint the running fit resumed from (Lightning's <c>trainer.ckpt_path</c>), or null; a ModelCheckpoint never deletes it.</summary>
+    public string? CkptPath { get; private set; }
+
     /// <summary>Optimizer steps taken so far.</summary>
     public long GlobalStep { get; internal set; }
 

@@ -81,6 +81,12 @@ public sealed record TrainerOptions
     /// </summary>
     public bool EnableCheckpointing { get; init; } = true;
 
+    /// <summary>
+    /// On resume, a callback state in the checkpoint that matches no callback of the fit (e.g. an EarlyStopping whose
+    /// monitor was renamed) is an error; by default it is a warning naming it, as Lightning's.
+    /// </summary>
+    public bool StrictCallbackStates { get; init; }
+
     /// <summary>The folder under which each fit writes <c>lightning_logs/version_N/</c> (logs and default checkpoints); default the current folder.</summary>
     public string DefaultRootDir { get; init; } = ".";
 

@@ -112,7 +112,11 @@ public sealed partial class ModelCheckpoint : Callback
             score = trainer.MonitoredMetric(nameof(ModelCheckpoint), Monitor);
         }
         var dir = ResolvedDirPath ?? throw new LightningException("ModelCheckpoint: the fit has not started (OnFitStart was not called).");
-        if (trainer.IsGlobalZero) Directory.CreateDirectory(dir);   // data-parallel: only rank 0 touches files
+        if (trainer.IsGlobalZero)   // data-parallel: only rank 0 touches files
+        {
+            Directory.CreateDirectory(dir);
+            RemoveInterruptedWrites(dir);
+        }
         _lastSavedStep = trainer.GlobalStep;
 
         if (SaveTopK != 0 && (Monitor is null || !double.IsNaN(score)) && IsTopK(score))
@@ -125,13 +129,41 @@ public sealed partial class ModelCheckpoint : Callback
             _best.Add((path, score));
             LastModelPath = path;
             trainer.SaveCheckpoint(path);
-            if (replaced is { } gone && gone.Path != path && trainer.IsGlobalZero) File.Delete(gone.Path);
+            if (replaced is { } gone && trainer.IsGlobalZero && ShouldRemove(trainer, gone.Path, path)) File.Delete(gone.Path);
         }
         if (SaveLast)
         {
             var last = Path.Combine(dir, "last.ckpt");
             LastModelPath = last;
             trainer.SaveCheckpoint(last);
+        }
+    }
+
+    /// <summary>
+    /// Whether a checkpoint that left the top k is deleted, by Lightning's rule (<c>ModelCheckpoint._should_remove_checkpoint</c>):
+    /// not when the new checkpoint took its path, not when it is the checkpoint the fit resumed from, and only when it is
+    /// in this callback's folder. A fit never deletes a file it did not write there.
+    /// </summary>
+    private bool ShouldRemove(Trainer trainer, string previous, string current)
+    {
+        if (previous == current) return false;
+        var full = Path.GetFullPath(previous);
+        if (trainer.CkptPath is string resumed && Path.GetFullPath(resumed) == full) return false;
+        var dir = Path.GetFullPath(ResolvedDirPath!);
+        return Path.GetDirectoryName(full) is string parent && (parent + Path.DirectorySeparatorChar).StartsWith(dir.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Deletes what interrupted writes left in <paramref name="dir"/>: <c>NAME.ckpt.tmp-GUID</c> files (a process killed
+    /// while it was saving). They are never a checkpoint (the rename never happened), and never read as one.
+    /// </summary>
+    private static void RemoveInterruptedWrites(string dir)
+    {
+        foreach (var file in Directory.EnumerateFiles(dir, "*.ckpt.tmp-*"))
+        {
+            if (!SafetensorsFile.IsTemporaryName(Path.GetFileName(file))) continue;
+            try { File.Delete(file); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* another writer's, or read-only: left alone */ }
         }
     }
 
@@ -155,20 +187,31 @@ public sealed partial class ModelCheckpoint : Callback
         writer.WriteEndObject();
     }
 
+    /// <summary>
+    /// Restores the kept checkpoints, as Lightning's <c>ModelCheckpoint.load_state_dict</c>: only when the saved folder is
+    /// this callback's folder (a resume into a new run folder starts a new top k and so never deletes the old run's files).
+    /// </summary>
     public override void LoadState(System.Text.Json.JsonElement state, string checkpointPath)
     {
-        if (state.ValueKind != System.Text.Json.JsonValueKind.Object || !state.TryGetProperty("best_k_models", out var best) || best.ValueKind != System.Text.Json.JsonValueKind.Array)
-            throw new CheckpointException(checkpointPath, $"the state of {StateKey} has no 'best_k_models' list");
-        _best.Clear();
+        string key = StateKey!;
+        var best = CheckpointJson.Array(CheckpointJson.Required(state, "best_k_models", checkpointPath, key), checkpointPath, key + ".best_k_models");
+        var saved = new List<(string Path, double Score)>();
         foreach (var entry in best.EnumerateArray())
         {
-            if (!entry.TryGetProperty("path", out var p) || p.GetString() is not string path)
-                throw new CheckpointException(checkpointPath, $"the state of {StateKey} has an entry without a path");
-            double score = entry.TryGetProperty("score", out var s) && s.ValueKind == System.Text.Json.JsonValueKind.Number ? s.GetDouble() : double.NaN;
-            // A kept checkpoint deleted since is forgotten rather than reported as best.
-            if (File.Exists(path)) _best.Add((path, score));
+            var path = CheckpointJson.String(CheckpointJson.Required(entry, "path", checkpointPath, key + ".best_k_models[]"), checkpointPath, key + ".best_k_models[].path")!;
+            double score = entry.TryGetProperty("score", out var s) ? CheckpointJson.Number(s, checkpointPath, key + ".best_k_models[].score", allowNonFinite: true) : double.NaN;
+            saved.Add((path, score));
         }
-        if (state.TryGetProperty("last_model_path", out var last) && last.GetString() is string lastPath && File.Exists(lastPath)) LastModelPath = lastPath;
+        string? lastPath = state.TryGetProperty("last_model_path", out var last) ? CheckpointJson.String(last, checkpointPath, key + ".last_model_path", allowNull: true) : null;
+        string? dirPath = state.TryGetProperty("dirpath", out var d) ? CheckpointJson.String(d, checkpointPath, key + ".dirpath", allowNull: true) : null;
+
+        _best.Clear();
+        LastModelPath = null;
+        if (dirPath is null || ResolvedDirPath is null || Path.GetFullPath(dirPath) != Path.GetFullPath(ResolvedDirPath)) return;
+        // A kept checkpoint deleted since is forgotten rather than reported as best.
+        foreach (var b in saved)
+            if (File.Exists(b.Path)) _best.Add(b);
+        if (lastPath is not null && File.Exists(lastPath)) LastModelPath = lastPath;
     }
 
     private bool IsTopK(double score)

@@ -40,7 +40,7 @@ public sealed class Checkpoint
     public string HParamsJson => Required("hparams");
 
     /// <summary>The epoch the checkpoint was written in (from 0).</summary>
-    public int Epoch => (int)WholeNumber("epoch", int.MaxValue);
+    public int Epoch => (int)WholeNumber("epoch", MaxEpoch);
 
     /// <summary>Optimizer steps taken when the checkpoint was written.</summary>
     public long GlobalStep => WholeNumber("global_step", long.MaxValue);
@@ -52,13 +52,39 @@ public sealed class Checkpoint
     /// True when <see cref="Epoch"/>'s training batches had all run (the checkpoint was written at the end of the
     /// epoch's validation or the epoch itself); false for a checkpoint written within the epoch.
     /// </summary>
-    public bool EpochFinished => !_file.Metadata.TryGetValue("epoch_finished", out var v) || v == "true";
+    public bool EpochFinished => Boolean("epoch_finished") ?? true;
 
     /// <summary>True when the end of <see cref="Epoch"/> (its callbacks and scheduler step) had run when the checkpoint was written.</summary>
-    public bool EpochEndDone => _file.Metadata.TryGetValue("epoch_end_done", out var v) ? v == "true" : !_file.Metadata.ContainsKey("scheduler");
+    public bool EpochEndDone => Boolean("epoch_end_done") ?? !_file.Metadata.ContainsKey("scheduler");
 
     /// <summary>Training batches run in the whole fit when the checkpoint was written (Ignite's iteration count).</summary>
     public long Iteration => _file.Metadata.ContainsKey("iteration") ? WholeNumber("iteration", long.MaxValue) : 0;
+
+    /// <summary>The largest epoch number a checkpoint may hold (so that the next epoch's number still fits).</summary>
+    private const int MaxEpoch = int.MaxValue - 1;
+
+    /// <summary>
+    /// The loop position, each value checked for its type and range and against the others: a checkpoint
+    /// written within an epoch has run some of its batches, the batches of the epoch are part of the fit's,
+    /// and (under automatic optimization, one optimizer step per batch at most) no more optimizer steps than
+    /// batches and no more epochs than batches.
+    /// </summary>
+    public LoopPosition ReadPosition(bool automaticOptimization)
+    {
+        var position = new LoopPosition(Epoch, GlobalStep, BatchInEpoch, EpochFinished, EpochEndDone, Iteration);
+        if (position.EpochEndDone && !position.EpochFinished)
+            throw new CheckpointException(Path, "its metadata says the epoch's end had run ('epoch_end_done' true) but not all its batches ('epoch_finished' false)");
+        if (_file.Metadata.ContainsKey("iteration"))
+        {
+            if (position.BatchInEpoch > position.Iteration)
+                throw new CheckpointException(Path, $"its metadata 'batch_in_epoch' ({position.BatchInEpoch}) is more than the batches of the whole fit ('iteration' {position.Iteration})");
+            if (position.Epoch > position.Iteration)
+                throw new CheckpointException(Path, $"its metadata 'epoch' ({position.Epoch}) is more than the batches of the whole fit ('iteration' {position.Iteration}); every epoch runs at least one batch");
+            if (automaticOptimization && position.GlobalStep > position.Iteration)
+                throw new CheckpointException(Path, $"its metadata 'global_step' ({position.GlobalStep}) is more than the batches of the whole fit ('iteration' {position.Iteration}); a batch takes one optimizer step at most");
+        }
+        return position;
+    }
 
     /// <summary>
     /// Writes <paramref name="module"/>'s weights and hyperparameters to <paramref name="path"/>, atomically; with
@@ -169,29 +195,63 @@ public sealed class Checkpoint
         }
     }
 
-    /// <summary>Restores the CPU random generator's state saved with the training state.</summary>
+    /// <summary>
+    /// Checks the CPU random generator's state saved with the training state is one this libtorch accepts (libtorch
+    /// aborts the process on one it does not): its dtype and size, then the fields libtorch checks (see <see cref="RandomState"/>).
+    /// </summary>
+    public void CheckRandomState()
+    {
+        using var rng = LoadRandomState();
+    }
+
+    /// <summary>Restores the CPU random generator's state saved with the training state, after <see cref="CheckRandomState"/>'s checks.</summary>
     public void RestoreRandomState()
     {
-        using var rng = _file.Load(RngState);
+        using var rng = LoadRandomState();
         set_rng_state(rng);
     }
 
-    /// <summary>A JSON document saved in the metadata under <paramref name="key"/>, or null when absent (older files).</summary>
-    public System.Text.Json.JsonDocument? JsonMetadata(string key)
+    private Tensor LoadRandomState()
     {
-        if (!_file.Metadata.TryGetValue(key, out var json)) return null;
-        try { return System.Text.Json.JsonDocument.Parse(json); }
-        catch (System.Text.Json.JsonException e) { throw new CheckpointException(Path, $"its metadata '{key}' is not valid JSON ({e.Message})", e); }
+        var entry = _file.GetEntry(RngState);
+        using (var current = get_rng_state())
+        {
+            if (entry.ScalarType != ScalarType.Byte || entry.Shape.Count != 1 || entry.Shape[0] != current.numel())
+                throw new CheckpointException(Path, $"its '{RngState}' is {entry.ScalarType} [{string.Join(", ", entry.Shape)}]; expected Byte [{current.numel()}], the CPU generator state of this libtorch");
+        }
+        var rng = _file.Load(RngState);
+        if (RandomState.Problem(rng.data<byte>().ToArray()) is string problem)
+        {
+            rng.Dispose();
+            throw new CheckpointException(Path, $"its '{RngState}' is not a valid generator state: {problem}");
+        }
+        return rng;
     }
+
+    /// <summary>A JSON document saved in the metadata under <paramref name="key"/>, or null when absent (older files). Duplicate keys are refused.</summary>
+    public System.Text.Json.JsonDocument? JsonMetadata(string key) =>
+        _file.Metadata.TryGetValue(key, out var json) ? CheckpointJson.Parse(json, Path, key) : null;
 
     /// <summary>TorchSharp's optimizers save their state through OptimizerHelper (all built-in ones derive from it).</summary>
     private static TorchSharp.Modules.OptimizerHelper Savable(optim.Optimizer optimizer) =>
         optimizer as TorchSharp.Modules.OptimizerHelper ?? throw new LightningException(
             $"The optimizer {optimizer.GetType().Name} cannot save its state (it does not derive from TorchSharp.Modules.OptimizerHelper), so checkpoints of it cannot resume a fit.");
 
-    private long WholeNumber(string key, long max) =>
-        long.TryParse(Required(key), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= max
-            ? v : throw new CheckpointException(Path, $"its metadata '{key}' is not a whole number");
+    private long WholeNumber(string key, long max)
+    {
+        var text = Required(key);
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= max
+            ? v : throw new CheckpointException(Path, $"its metadata '{key}' is '{Shorten(text)}'; expected a whole number from 0 to {max}");
+    }
+
+    private bool? Boolean(string key) => !_file.Metadata.TryGetValue(key, out var v) ? null : v switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new CheckpointException(Path, $"its metadata '{key}' is '{Shorten(v)}'; expected true or false"),
+    };
+
+    private static string Shorten(string text) => text.Length > 40 ? text[..40] + "..." : text;
 
     private string Required(string key) =>
         _file.Metadata.TryGetValue(key, out var value) ? value : throw new CheckpointException(Path, $"its metadata has no '{key}'");

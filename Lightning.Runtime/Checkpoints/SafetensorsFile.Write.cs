@@ -12,9 +12,9 @@ public sealed partial class SafetensorsFile
 {
     /// <summary>
     /// Writes <paramref name="tensors"/> (any device, any layout; copied to CPU contiguous one at a time) and
-    /// <paramref name="metadata"/> to <paramref name="path"/>, in the given order. The write is atomic: the
-    /// bytes go to a temporary file in the same directory, are flushed to disk, and the temporary file is then
-    /// renamed over <paramref name="path"/>. On any failure the temporary file is deleted and an existing
+    /// <paramref name="metadata"/> to <paramref name="path"/>, in the given order. The write is atomic and durable:
+    /// the bytes go to a temporary file <c>PATH.tmp-GUID</c> in the same directory, are flushed to disk (fsync),
+    /// the temporary file is renamed over <paramref name="path"/>, and the directory is flushed (fsync). On any failure the temporary file is deleted and an existing
     /// <paramref name="path"/> is left untouched.
     /// </summary>
     /// <exception cref="ArgumentException">A name is empty, reserved or repeated, a tensor is null, or a dtype is unsupported.</exception>
@@ -39,7 +39,7 @@ public sealed partial class SafetensorsFile
 
         var entries = Plan(tensors);
         byte[] header = EncodeHeader(path, entries, metadata);
-        string temp = $"{path}.tmp-{Guid.NewGuid():N}";
+        string temp = path + TemporarySuffix + Guid.NewGuid().ToString("N");
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferSize))
@@ -62,6 +62,7 @@ public sealed partial class SafetensorsFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);
+            DurableFolder.Flush(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -171,6 +172,21 @@ public sealed partial class SafetensorsFile
         using var onCpu = detached.cpu();
         using var contiguous = onCpu.contiguous();
         contiguous.WriteBytesToStream(stream, CopyBufferSize);
+    }
+
+    private const string TemporarySuffix = ".tmp-";
+
+    /// <summary>
+    /// True for the name of a temporary file <see cref="Write(string, IReadOnlyList{ValueTuple{string, Tensor}}, IReadOnlyDictionary{string, string})"/>
+    /// makes (<c>NAME.tmp-</c> and 32 hex digits): what a process killed while writing leaves behind.
+    /// </summary>
+    public static bool IsTemporaryName(string fileName)
+    {
+        int at = fileName.LastIndexOf(TemporarySuffix, StringComparison.Ordinal);
+        if (at <= 0 || fileName.Length - at - TemporarySuffix.Length != 32) return false;
+        foreach (char c in fileName.AsSpan(at + TemporarySuffix.Length))
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c)) return false;
+        return true;
     }
 
     private static void TryDelete(string file)

@@ -67,6 +67,8 @@ public sealed partial class SafetensorsFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         EnsureLittleEndian();
+        if (Directory.Exists(path)) throw new CheckpointException(path, "it is a folder, not a checkpoint file");
+        if (!File.Exists(path)) throw new CheckpointException(path, "the file does not exist");
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);

@@ -62,15 +62,22 @@ public static class LightningCli
         foreach (var t in TrainerCliOptions.All) { t.ShowDefault(trainerDefaults); root.Add(t.Option); }
 
         int exit = 0;
+        var error = settings.Output ?? Console.Error;
         void Command(string name, string description, Func<ParseResult, int> action)
         {
             var command = new Command(name, description);
             command.SetAction(result =>
             {
+                // Bad input ends with one line naming what was wrong, never a stack trace.
                 try { exit = action(result); }
                 catch (LightningException e)
                 {
-                    (settings.Output ?? Console.Error).WriteLine("error: " + e.Message);
+                    error.WriteLine("error: " + e.Message);
+                    exit = 1;
+                }
+                catch (Exception e) when (e is not (OutOfMemoryException or StackOverflowException))
+                {
+                    error.WriteLine($"error: {name} failed: {e.GetType().Name}: {OneLine(e.Message)}");
                     exit = 1;
                 }
                 return exit;
@@ -78,79 +85,111 @@ public static class LightningCli
             root.Add(command);
         }
 
-        (THParams Hparams, TrainerOptions Trainer) Settings(ParseResult result)
+        // The config file, read once: its hparams section (applied over the defaults or a checkpoint's values) and trainer options.
+        (JsonElement? Hparams, TrainerOptions Trainer, string? File, JsonDocument? Document) Config(ParseResult result)
         {
-            var hparams = defaults;
             var trainer = trainerDefaults;
-            if (result.GetValue(config) is string file)
+            if (result.GetValue(config) is not string file) return (null, trainer, null, null);
+            if (Directory.Exists(file)) throw new LightningException($"--config: '{file}' is a folder; expected a JSON file.");
+            if (!File.Exists(file)) throw new LightningException($"--config: the file '{file}' does not exist.");
+            var document = ParseConfig(file);
+            JsonElement? hparamsSection = null;
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw new LightningException($"{file}: expected a JSON object with \"hparams\" and \"trainer\" sections.");
+            foreach (var property in document.RootElement.EnumerateObject())
             {
-                if (!File.Exists(file)) throw new LightningException($"--config: the file '{file}' does not exist.");
-                using var document = ParseConfig(file);
-                foreach (var property in document.RootElement.EnumerateObject())
+                switch (property.Name)
                 {
-                    switch (property.Name)
-                    {
-                        case "hparams": hparams = hparamsFromJson(property.Value.GetRawText(), file + ": hparams"); break;
-                        case "trainer":
-                            foreach (var p in property.Value.EnumerateObject())
-                            {
-                                var option = TrainerCliOptions.All.FirstOrDefault(o => o.JsonName == p.Name) ?? throw new LightningException(
-                                    $"{file}: 'trainer.{p.Name}' is not a trainer option (options: {string.Join(", ", TrainerCliOptions.All.Select(o => o.JsonName))}).");
-                                trainer = option.ApplyJson(trainer, p.Value, file);
-                            }
-                            break;
-                        default: throw new LightningException($"{file}: unknown section '{property.Name}'; expected \"hparams\" and \"trainer\".");
-                    }
+                    case "hparams":
+                        if (property.Value.ValueKind != JsonValueKind.Object) throw new LightningException($"{file}: 'hparams' must be an object.");
+                        hparamsSection = property.Value;
+                        break;
+                    case "trainer":
+                        if (property.Value.ValueKind != JsonValueKind.Object) throw new LightningException($"{file}: 'trainer' must be an object.");
+                        foreach (var p in property.Value.EnumerateObject())
+                        {
+                            var option = TrainerCliOptions.All.FirstOrDefault(o => o.JsonName == p.Name) ?? throw new LightningException(
+                                $"{file}: 'trainer.{p.Name}' is not a trainer option (options: {string.Join(", ", TrainerCliOptions.All.Select(o => o.JsonName))}).");
+                            trainer = option.ApplyJson(trainer, p.Value, file);
+                        }
+                        break;
+                    default: throw new LightningException($"{file}: unknown section '{property.Name}'; expected \"hparams\" and \"trainer\".");
                 }
             }
+            return (hparamsSection, trainer, file, document);
+        }
+
+        // Hyperparameters: the start values (defaults, or a checkpoint's), then the config file's, then the command line's.
+        THParams Hparams(THParams start, ParseResult result, JsonElement? section, string? file)
+        {
+            var hparams = section is JsonElement values ? hparamsFromJson(Overlay(hparamsJson(start), values), file + ": hparams") : start;
             foreach (var h in hyperparameters) hparams = h.ApplyCommandLine(hparams, result);
+            return hparams;
+        }
+
+        TrainerOptions Trainer(ParseResult result, TrainerOptions fromConfig)
+        {
+            var trainer = fromConfig;
             foreach (var t in TrainerCliOptions.All) trainer = t.ApplyCommandLine(trainer, result);
             if (settings.Output is not null) trainer = trainer with { Output = settings.Output };
-            return (hparams, trainer);
+            return trainer;
+        }
+
+        // The module: new from the hyperparameters, or, with --ckpt-path, rebuilt from the checkpoint's saved hyperparameters
+        // (values given in the config file or on the command line override them, and are listed) and weights.
+        (TModule Model, THParams Hparams, TrainerOptions Options, string? Checkpoint) Module(ParseResult result, bool fit)
+        {
+            var (section, fromConfig, file, document) = Config(result);
+            using (document)
+            {
+                var options = Trainer(result, fromConfig);
+                var hparams = Hparams(defaults, result, section, file);
+                // Seeded before the module is built, so its initial weights repeat (LightningCLI's seed_everything).
+                if (options.Seed is long seed) Seed.Everything(seed);
+                if (result.GetValue(ckpt) is not string path) return (create(hparams), hparams, options, null);
+                var resolved = ResolveCheckpoint(path, options, settings.Callbacks?.Invoke(hparams) ?? Array.Empty<ICallback>(), fit)!;
+                var model = load(resolved, saved =>
+                {
+                    hparams = Hparams(saved, result, section, file);
+                    var changed = Changed(hparamsJson(saved), hparamsJson(hparams));
+                    output.WriteLine(changed.Count == 0
+                        ? $"Hyperparameters from {resolved}"
+                        : $"Hyperparameters from {resolved}, except {string.Join(", ", changed)} (given)");
+                    return hparams;
+                });
+                output.WriteLine($"Weights from {resolved}");
+                return (model, hparams, options, resolved);
+            }
         }
 
         Command("fit", $"Train {moduleName} (validating as configured).", result =>
         {
-            var (hparams, options) = Settings(result);
+            var (model, hparams, options, resume) = Module(result, fit: true);
             var callbacks = settings.Callbacks?.Invoke(hparams) ?? Array.Empty<ICallback>();
             var saveConfig = new SaveConfigCallback(w => WriteConfig(w, hparamsJson(hparams), options));
             var trainer = new Trainer(options with { Callbacks = callbacks.Concat(options.Callbacks).Append(saveConfig).ToList() });
-            var model = create(hparams);
-            var ckptPath = result.GetValue(ckpt);
-            trainer.Fit(model, data(hparams), ckptPath is null ? null : ResolveCheckpoint(ckptPath, options, callbacks, fit: true));
-            output.WriteLine($"Config {saveConfig.Path}");
+            trainer.Fit(model, data(hparams), resume);
+            if (saveConfig.Path is not null) output.WriteLine($"Config {saveConfig.Path}");
             return settings.AfterFit?.Invoke(trainer, model) ?? 0;
         });
 
-        TModule Loaded(ParseResult result, THParams hparams, TrainerOptions options)
-        {
-            var path = result.GetValue(ckpt);
-            if (path is null) return create(hparams);
-            var resolved = ResolveCheckpoint(path, options, settings.Callbacks?.Invoke(hparams) ?? Array.Empty<ICallback>(), fit: false)!;
-            output.WriteLine($"Weights from {resolved}");
-            return load(resolved, null);
-        }
-
         Command("validate", $"Run {moduleName}'s validation step.", result =>
         {
-            var (hparams, options) = Settings(result);
-            var model = Loaded(result, hparams, options);
+            var (model, hparams, options, _) = Module(result, fit: false);
             if (model is not IValidationModule<TBatch> validation) throw new LightningException($"{moduleName} has no [ValidationStep] method.");
             Print(output, new Trainer(options).Validate(validation, data(hparams)));
             return 0;
         });
         Command("test", $"Run {moduleName}'s test step.", result =>
         {
-            var (hparams, options) = Settings(result);
-            var model = Loaded(result, hparams, options);
+            var (model, hparams, options, _) = Module(result, fit: false);
             if (model is not ITestModule<TBatch> test) throw new LightningException($"{moduleName} has no [TestStep] method.");
             Print(output, new Trainer(options).Test(test, data(hparams)));
             return 0;
         });
         Command("predict", $"Run {moduleName}'s predict step; tensor outputs go to predictions.csv in the run's folder.", result =>
         {
-            var (hparams, options) = Settings(result);
-            var model = Loaded(result, hparams, options);
+            var (model, hparams, options, _) = Module(result, fit: false);
             var predictor = model.GetType().GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IPredictModule<,>))
                 ?? throw new LightningException($"{moduleName} has no [PredictStep] method that returns a value.");
             var trainer = new Trainer(options);
@@ -166,13 +205,55 @@ public static class LightningCli
         });
 
         var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // One line per problem and a pointer to --help, not the whole help text.
+            foreach (var e in parsed.Errors) error.WriteLine("error: " + OneLine(e.Message));
+            error.WriteLine(HelpHint);
+            return 2;
+        }
         int code = parsed.Invoke(new InvocationConfiguration
         {
             EnableDefaultExceptionHandler = false,
             Output = output,
-            Error = settings.Output ?? Console.Error,
+            Error = error,
         });
-        return parsed.Errors.Count > 0 ? 2 : code != 0 ? code : exit;
+        return code != 0 ? code : exit;
+    }
+
+    /// <summary>The line printed after a command-line error.</summary>
+    public const string HelpHint = "Run with --help to see the commands and options.";
+
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
+
+    /// <summary><paramref name="baseJson"/>'s object with <paramref name="values"/>' properties put over it (and any new ones added).</summary>
+    private static string Overlay(string baseJson, JsonElement values)
+    {
+        using var document = JsonDocument.Parse(baseJson);
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var p in document.RootElement.EnumerateObject())
+                if (!values.TryGetProperty(p.Name, out _)) p.WriteTo(writer);
+            foreach (var p in values.EnumerateObject()) p.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>The hyperparameters whose values differ between two JSON objects, as <c>name=new (checkpoint: old)</c>.</summary>
+    private static List<string> Changed(string beforeJson, string afterJson)
+    {
+        using var before = JsonDocument.Parse(beforeJson);
+        using var after = JsonDocument.Parse(afterJson);
+        var changed = new List<string>();
+        foreach (var p in after.RootElement.EnumerateObject())
+        {
+            var old = before.RootElement.TryGetProperty(p.Name, out var b) ? b.GetRawText() : "none";
+            if (old != p.Value.GetRawText()) changed.Add($"{p.Name}={p.Value.GetRawText()} (checkpoint: {old})");
+        }
+        return changed;
     }
 
     /// <summary>Runs Predict for a module whose output type is only known at run time (one reflection call per command, not per batch).</summary>
@@ -189,7 +270,7 @@ public static class LightningCli
 
     private static JsonDocument ParseConfig(string file)
     {
-        try { return JsonDocument.Parse(File.ReadAllText(file)); }
+        try { return JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new LightningException($"--config: '{file}' is not valid JSON ({e.Message}).", e); }
     }
 
@@ -216,7 +297,12 @@ public static class LightningCli
     /// </summary>
     private static string? ResolveCheckpoint(string path, TrainerOptions options, IReadOnlyList<ICallback> callbacks, bool fit)
     {
-        if (path is not ("best" or "last")) return path;
+        if (path is not ("best" or "last"))
+        {
+            if (Directory.Exists(path)) throw new LightningException($"--ckpt-path: '{path}' is a folder; expected a checkpoint file (.ckpt), best or last.");
+            if (!File.Exists(path)) throw new LightningException($"--ckpt-path: '{path}' does not exist; expected a checkpoint file (.ckpt), best or last.");
+            return path;
+        }
         var dirs = callbacks.OfType<ModelCheckpoint>().Select(c => c.DirPath).Where(d => d is not null).Cast<string>().ToList();
         var logs = Path.Combine(options.DefaultRootDir, "lightning_logs");
         var files = dirs.Where(Directory.Exists).SelectMany(d => Directory.GetFiles(d, "*.ckpt"))
@@ -233,15 +319,19 @@ public static class LightningCli
     {
         var metadata = SafetensorsFile.Read(file).Metadata;
         if (!metadata.TryGetValue("callbacks", out var json)) return null;
-        using var document = JsonDocument.Parse(json);
-        foreach (var property in document.RootElement.EnumerateObject())
+        using var document = CheckpointJson.Parse(json, file, "callbacks");
+        foreach (var property in CheckpointJson.Object(document.RootElement, file, "callbacks").EnumerateObject())
         {
             if (!property.Name.StartsWith("ModelCheckpoint{", StringComparison.Ordinal) || property.Name.Contains("monitor=,", StringComparison.Ordinal)) continue;
             bool max = property.Name.Contains("mode=max", StringComparison.Ordinal);
-            var best = property.Value.GetProperty("best_k_models").EnumerateArray()
-                .Where(e => e.TryGetProperty("score", out var s) && s.ValueKind == JsonValueKind.Number && e.GetProperty("path").GetString() is string p && File.Exists(p))
-                .Select(e => (Path: e.GetProperty("path").GetString()!, Score: e.GetProperty("score").GetDouble()))
-                .ToList();
+            var key = property.Name + ".best_k_models";
+            var best = new List<(string Path, double Score)>();
+            foreach (var e in CheckpointJson.Array(CheckpointJson.Required(property.Value, "best_k_models", file, property.Name), file, key).EnumerateArray())
+            {
+                var path = CheckpointJson.String(CheckpointJson.Required(e, "path", file, key + "[]"), file, key + "[].path")!;
+                double score = e.TryGetProperty("score", out var s) ? CheckpointJson.Number(s, file, key + "[].score", allowNonFinite: true) : double.NaN;
+                if (!double.IsNaN(score) && File.Exists(path)) best.Add((path, score));
+            }
             if (best.Count > 0) return (max ? best.OrderByDescending(b => b.Score) : best.OrderBy(b => b.Score)).First().Path;
         }
         return null;

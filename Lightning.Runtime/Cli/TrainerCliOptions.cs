@@ -27,6 +27,7 @@ internal static class TrainerCliOptions
         CliOption<TrainerOptions>.Create("enable_progress_bar", "Show the progress bar", o => o.EnableProgressBar, (o, v) => o with { EnableProgressBar = v }),
         CliOption<TrainerOptions>.Create("enable_model_summary", "Print the model summary at the start", o => o.EnableModelSummary, (o, v) => o with { EnableModelSummary = v }),
         CliOption<TrainerOptions>.Create("enable_checkpointing", "Save checkpoints (a ModelCheckpoint when none is configured)", o => o.EnableCheckpointing, (o, v) => o with { EnableCheckpointing = v }),
+        CliOption<TrainerOptions>.Create("strict_callback_states", "On resume, a saved callback state that matches no callback is an error (default: a warning)", o => o.StrictCallbackStates, (o, v) => o with { StrictCallbackStates = v }),
         CliOption<TrainerOptions>.Create("default_root_dir", "Folder for lightning_logs/version_N", o => o.DefaultRootDir, (o, v) => o with { DefaultRootDir = v }),
         CliOption<TrainerOptions>.Create("seed", "Seed TorchSharp's generators (null: no seeding)", o => o.Seed, (o, v) => o with { Seed = v }),
         CliOption<TrainerOptions>.Create("device", "auto, cpu, cuda or cuda:N", o => o.Device, (o, v) => o with { Device = v }),

@@ -69,22 +69,32 @@ internal sealed class SchedulerRunner
         writer.WriteStartObject();
         writer.WriteNumber("steps", Steps);
         writer.WriteStartArray("plateau_values");
-        foreach (var v in _plateauValues) writer.WriteNumberValue(v);
+        foreach (var v in _plateauValues)
+        {
+            if (double.IsFinite(v)) writer.WriteNumberValue(v); else writer.WriteNullValue();   // JSON has no NaN; null reads back as NaN
+        }
         writer.WriteEndArray();
         writer.WriteEndObject();
     }
 
-    /// <summary>Replays a saved step history on the fresh scheduler of a resumed fit.</summary>
-    public void Replay(JsonElement state, string checkpointPath)
+    /// <summary>
+    /// Replays a saved step history on the fresh scheduler of a resumed fit. The count is checked against the loop
+    /// position first: a scheduler steps at most once per <see cref="Optimization.Frequency"/> optimizer steps or ended
+    /// epochs, so a count beyond that is a damaged file (and is not replayed, which could take for ever).
+    /// </summary>
+    public void Replay(JsonElement state, string checkpointPath, Checkpoints.LoopPosition position)
     {
-        if (state.ValueKind != JsonValueKind.Object || !state.TryGetProperty("steps", out var stepsElement) || !stepsElement.TryGetInt32(out int steps) || steps < 0)
-            throw new Checkpoints.CheckpointException(checkpointPath, "its scheduler state is not an object with a whole 'steps' count");
+        const string key = "scheduler";
+        if (Scheduler is null && state.ValueKind == JsonValueKind.Object && state.TryGetProperty("steps", out var saved) && saved.ValueKind == JsonValueKind.Number
+            && saved.TryGetInt64(out long savedSteps) && savedSteps > 0)
+            throw new Checkpoints.CheckpointException(checkpointPath, $"it was saved with a learning-rate scheduler ({savedSteps} steps), but [ConfigureOptimizers] now returns none");
+        long most = (_optimization.Interval == SchedulerInterval.Step ? position.GlobalStep : position.EpochsEnded) / _optimization.Frequency;
+        int steps = (int)Checkpoints.CheckpointJson.WholeNumber(Checkpoints.CheckpointJson.Required(state, "steps", checkpointPath, key),
+            checkpointPath, key + ".steps", 0, Scheduler is null ? 0 : System.Math.Min(most, int.MaxValue));
         var values = new List<double>();
-        if (state.TryGetProperty("plateau_values", out var array) && array.ValueKind == JsonValueKind.Array)
-            foreach (var v in array.EnumerateArray())
-                values.Add(v.TryGetDouble(out var d) ? d : throw new Checkpoints.CheckpointException(checkpointPath, "its scheduler state has a plateau value that is not a number"));
-        if (steps > 0 && Scheduler is null)
-            throw new Checkpoints.CheckpointException(checkpointPath, $"it was saved with a learning-rate scheduler ({steps} steps), but [ConfigureOptimizers] now returns none");
+        if (state.TryGetProperty("plateau_values", out var array))
+            foreach (var v in Checkpoints.CheckpointJson.Array(array, checkpointPath, key + ".plateau_values").EnumerateArray())
+                values.Add(Checkpoints.CheckpointJson.Number(v, checkpointPath, key + ".plateau_values[]", allowNonFinite: true));
         if (Scheduler is impl.ReduceLROnPlateau plateau)
         {
             if (values.Count != steps)
@@ -92,7 +102,12 @@ internal sealed class SchedulerRunner
                     $"its scheduler state has {values.Count} plateau values for {steps} steps, but the scheduler is a ReduceLROnPlateau");
             foreach (var v in values) { plateau.step(v); _plateauValues.Add(v); }
         }
-        else for (int i = 0; i < steps; i++) Scheduler!.step();
+        else
+        {
+            if (values.Count != 0)
+                throw new Checkpoints.CheckpointException(checkpointPath, $"its scheduler state has {values.Count} plateau values, but the scheduler is not a ReduceLROnPlateau");
+            for (int i = 0; i < steps; i++) Scheduler!.step();
+        }
         Steps = steps;
     }
 

@@ -262,7 +262,7 @@ public sealed class SafetensorsFileTests : IDisposable
 
     [Fact]
     public void MissingFileIsACheckpointException() =>
-        AssertRejected(PathFor("nope.safetensors"), "could not be read");
+        AssertRejected(PathFor("nope.safetensors"), "does not exist");
 
     [Theory]
     [InlineData("{\"t\":{\"dtype\":\"Q4\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "unknown dtype 'Q4'", "'t'")]

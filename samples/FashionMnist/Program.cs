@@ -38,7 +38,14 @@ return FashionCnn.RunCli(rest.ToArray(), h => new FashionMnistDataModule(batchSi
     },
     AfterFit = (trainer, model) =>
     {
-        var best = FashionCnn.LoadFromCheckpoint(checkpoint!.BestModelPath!);
+        if (checkpoint?.BestModelPath is null)
+        {
+            // fast_dev_run, max_epochs 0 or enable_checkpointing off: nothing to test, and that is not an error.
+            var why = trainer.Options.FastDevRun > 0 ? "fast_dev_run" : trainer.GlobalStep == 0 ? "no training step ran" : "no validation score was recorded";
+            Console.WriteLine($"No checkpoint was written ({why}): the best checkpoint is not tested.");
+            return 0;
+        }
+        var best = FashionCnn.LoadFromCheckpoint(checkpoint.BestModelPath);
         Console.WriteLine($"Best checkpoint {checkpoint.BestModelPath} (filters1={best.Hparams.Filters1}, filters2={best.Hparams.Filters2}, lr={best.Hparams.Lr})");
         var test = trainer.Test(best, new FashionMnistDataModule(batchSize: best.Hparams.BatchSize, dataDir: dataDir));
         Console.WriteLine($"Test accuracy {test["test_acc"].ToString("0.0000", CultureInfo.InvariantCulture)}");
