@@ -25,7 +25,7 @@ public static class HyperParameterJson
     public static JsonDocument ParseObject(string json, string source)
     {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(json); }
+        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new LightningException($"{source}: not valid JSON ({e.Message}).", e); }
         var kind = doc.RootElement.ValueKind;
         if (kind != JsonValueKind.Object)
