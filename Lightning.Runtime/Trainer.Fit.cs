@@ -123,6 +123,7 @@ public sealed partial class Trainer
             using var savedMetrics = resume?.JsonMetadata("callback_metrics");
             using var callbackStates = resume?.JsonMetadata("callbacks");
             resume?.CheckRandomState();
+            if (resume is not null) WarnOfOtherHyperparameters(resume, model);
 
             bool hadLogDir = _logDir is not null;
             foreach (var logger in loggers) logger.Start(LogDir, model.HyperParameters);
@@ -440,6 +441,19 @@ public sealed partial class Trainer
                 throw new CheckpointException(path, $"the state of callback '{key}' could not be read ({e.Message})", e);
             }
         }
+    }
+
+    /// <summary>A resume with hyperparameters other than the checkpoint's is allowed (e.g. a new learning rate), and said.</summary>
+    private void WarnOfOtherHyperparameters(Checkpoint resume, ILightningModule model)
+    {
+        using var saved = resume.JsonMetadata("hparams") ?? throw new CheckpointException(resume.Path, "its metadata has no 'hparams'");
+        using var now = JsonDocument.Parse(HyperParameterJson.ToJson(model.HyperParameters));
+        var root = CheckpointJson.Object(saved.RootElement, resume.Path, "hparams");
+        var changed = now.RootElement.EnumerateObject()
+            .Where(p => !root.TryGetProperty(p.Name, out var v) || v.GetRawText() != p.Value.GetRawText())
+            .Select(p => $"{p.Name}={p.Value.GetRawText()} (checkpoint: {(root.TryGetProperty(p.Name, out var v) ? v.GetRawText() : "none")})")
+            .ToList();
+        if (changed.Count > 0 && IsGlobalZero) Out.WriteLine($"Resuming {model.ModuleTypeName} with hyperparameters other than the checkpoint's: {string.Join(", ", changed)}.");
     }
 
     private static void RemoveRunFolder(string dir)

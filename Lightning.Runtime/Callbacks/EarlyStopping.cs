@@ -113,10 +113,9 @@ public sealed class EarlyStopping : Callback
 
     public override void LoadState(System.Text.Json.JsonElement state, string checkpointPath)
     {
-        if (state.ValueKind != System.Text.Json.JsonValueKind.Object || !state.TryGetProperty("wait_count", out var wait) || !wait.TryGetInt32(out int w) || w < 0)
-            throw new Checkpoints.CheckpointException(checkpointPath, $"the state of {StateKey} has no whole 'wait_count'");
-        WaitCount = w;
-        BestScore = state.TryGetProperty("best_score", out var best) && best.ValueKind == System.Text.Json.JsonValueKind.Number
-            ? best.GetDouble() : Maximize ? double.NegativeInfinity : double.PositiveInfinity;
+        var key = StateKey!;
+        WaitCount = (int)Checkpoints.CheckpointJson.WholeNumber(Checkpoints.CheckpointJson.Required(state, "wait_count", checkpointPath, key), checkpointPath, key + ".wait_count", 0, int.MaxValue);
+        double best = state.TryGetProperty("best_score", out var b) ? Checkpoints.CheckpointJson.Number(b, checkpointPath, key + ".best_score", allowNonFinite: true) : double.NaN;
+        BestScore = double.IsNaN(best) ? Maximize ? double.NegativeInfinity : double.PositiveInfinity : best;
     }
 }

@@ -72,8 +72,8 @@ public sealed class Timer : Callback
 
     public override void LoadState(System.Text.Json.JsonElement state, string checkpointPath)
     {
-        if (state.ValueKind != System.Text.Json.JsonValueKind.Object || !state.TryGetProperty("time_elapsed_seconds", out var s) || !s.TryGetDouble(out var seconds) || seconds < 0)
-            throw new Checkpoints.CheckpointException(checkpointPath, "the state of Timer has no 'time_elapsed_seconds'");
+        double seconds = Checkpoints.CheckpointJson.Number(Checkpoints.CheckpointJson.Required(state, "time_elapsed_seconds", checkpointPath, "Timer"),
+            checkpointPath, "Timer.time_elapsed_seconds", 0, TimeSpan.MaxValue.TotalSeconds / 2);
         _before = TimeSpan.FromSeconds(seconds);
     }
 
