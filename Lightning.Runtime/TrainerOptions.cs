@@ -140,29 +140,34 @@ public sealed record TrainerOptions
     internal int ResolvedMaxEpochs =>
         FastDevRun > 0 ? 1 : MaxEpochs ?? (MaxSteps >= 0 ? int.MaxValue : 1000);
 
+    /// <summary>
+    /// Checks every setting's range; the first one out of range is an <see cref="OptionException"/> naming it (the
+    /// command line turns it into its option's name). The trainer calls it when it is created.
+    /// </summary>
     internal void Validate()
     {
-        if (MaxEpochs is < -1) throw new LightningException($"TrainerOptions.MaxEpochs must be -1 (no limit) or 0 or more, got {MaxEpochs}.");
-        if (MaxSteps < -1) throw new LightningException($"TrainerOptions.MaxSteps must be -1 (no limit) or 0 or more, got {MaxSteps}.");
-        if (FastDevRun < 0) throw new LightningException($"TrainerOptions.FastDevRun must be 0 (off) or a number of batches, got {FastDevRun}.");
-        if (NumSanityValSteps < -1) throw new LightningException($"TrainerOptions.NumSanityValSteps must be -1 (all) or 0 or more, got {NumSanityValSteps}.");
-        if (AccumulateGradBatches < 1) throw new LightningException($"TrainerOptions.AccumulateGradBatches must be at least 1, got {AccumulateGradBatches}.");
+        static void Fail(string member, string problem) => throw new OptionException(nameof(TrainerOptions), member, problem);
+        if (MaxEpochs is < -1) Fail(nameof(MaxEpochs), $"is {MaxEpochs}; expected -1 (no limit) or 0 or more");
+        if (MaxSteps < -1) Fail(nameof(MaxSteps), $"is {MaxSteps}; expected -1 (no limit) or 0 or more");
+        if (FastDevRun < 0) Fail(nameof(FastDevRun), $"is {FastDevRun}; expected 0 (off) or a number of batches");
+        if (NumSanityValSteps < -1) Fail(nameof(NumSanityValSteps), $"is {NumSanityValSteps}; expected -1 (all) or 0 or more");
+        if (AccumulateGradBatches < 1) Fail(nameof(AccumulateGradBatches), $"is {AccumulateGradBatches}; expected at least 1");
         if (GradientClipVal is double clip && (!(clip > 0) || double.IsInfinity(clip)))
-            throw new LightningException($"TrainerOptions.GradientClipVal must be a positive number, got {clip}.");
+            Fail(nameof(GradientClipVal), $"is {clip}; expected a positive number");
         if (GradientClipAlgorithm is not ("norm" or "value"))
-            throw new LightningException($"TrainerOptions.GradientClipAlgorithm is '{GradientClipAlgorithm}': expected \"norm\" or \"value\".");
-        if (Threads is < 1) throw new LightningException($"TrainerOptions.Threads must be at least 1, got {Threads}.");
-        if (CheckValEveryNEpoch is < 1) throw new LightningException($"TrainerOptions.CheckValEveryNEpoch must be 1 or more (or null to validate by batches across epochs), got {CheckValEveryNEpoch}.");
+            Fail(nameof(GradientClipAlgorithm), $"is '{GradientClipAlgorithm}'; expected \"norm\" or \"value\"");
+        if (Threads is < 1) Fail(nameof(Threads), $"is {Threads}; expected at least 1");
+        if (CheckValEveryNEpoch is < 1) Fail(nameof(CheckValEveryNEpoch), $"is {CheckValEveryNEpoch}; expected 1 or more (or null to validate by batches across epochs)");
         if (ValCheckInterval.Count is 0 || ValCheckInterval.Fraction is 0)
-            throw new LightningException($"TrainerOptions.ValCheckInterval must be a positive number of batches or a fraction in (0, 1], got {ValCheckInterval}.");
+            Fail(nameof(ValCheckInterval), $"is {ValCheckInterval}; expected a positive number of batches or a fraction in (0, 1]");
         if (CheckValEveryNEpoch is null && ValCheckInterval.Count is null)
-            throw new LightningException("TrainerOptions.CheckValEveryNEpoch is null (validate by batches across epochs), so ValCheckInterval must be a number of batches, not a fraction.");
-        if (LogEveryNSteps < 1) throw new LightningException($"TrainerOptions.LogEveryNSteps must be at least 1, got {LogEveryNSteps}.");
-        if (MaxTime is TimeSpan t && t <= TimeSpan.Zero) throw new LightningException($"TrainerOptions.MaxTime must be positive, got {t}.");
+            Fail(nameof(ValCheckInterval), $"is the fraction {ValCheckInterval}; expected a number of batches, since CheckValEveryNEpoch is null (validation by batches across epochs)");
+        if (LogEveryNSteps < 1) Fail(nameof(LogEveryNSteps), $"is {LogEveryNSteps}; expected at least 1");
+        if (MaxTime is TimeSpan t && t <= TimeSpan.Zero) Fail(nameof(MaxTime), $"is {t}; expected a positive time");
         PrecisionMode.Parse(Precision);
         if (Strategy is not ("auto" or "single_device" or "ddp"))
-            throw new LightningException($"TrainerOptions.Strategy is '{Strategy}': expected \"auto\", \"single_device\" or \"ddp\" (DDP over MPI).");
-        if (string.IsNullOrWhiteSpace(DefaultRootDir)) throw new LightningException("TrainerOptions.DefaultRootDir is empty: give a folder (\".\" for the current one).");
-        if (!Enum.IsDefined(AllocatorPolicy)) throw new LightningException($"TrainerOptions.AllocatorPolicy has an unknown value {(int)AllocatorPolicy}.");
+            Fail(nameof(Strategy), $"is '{Strategy}'; expected \"auto\", \"single_device\" or \"ddp\" (DDP over MPI)");
+        if (string.IsNullOrWhiteSpace(DefaultRootDir)) Fail(nameof(DefaultRootDir), "is empty; expected a folder (\".\" for the current one)");
+        if (!Enum.IsDefined(AllocatorPolicy)) Fail(nameof(AllocatorPolicy), $"has the unknown value {(int)AllocatorPolicy}");
     }
 }

@@ -89,10 +89,18 @@ public abstract class CliOption<TTarget>
                 JsonValueKind.False => "false",
                 _ => value.GetRawText(),
             };
+            // One rule for config files: a number or a boolean is written as one, not as a string (as hyperparameters).
+            if (value.ValueKind == JsonValueKind.String && IsNumberOrBoolean)
+                throw new CliUsageException($"{file}: '{JsonName}' is the string {value.GetRawText()}; expected {Expected} (without quotes).");
             if (!CliValues.TryParse<T>(text, out var parsed, out var expected))
-                throw new LightningException($"{file}: '{JsonName}' is {value.GetRawText()}; expected {expected}.");
+                throw new CliUsageException($"{file}: '{JsonName}' is {value.GetRawText()}; expected {expected}.");
             return _set(target, parsed);
         }
+
+        private static bool IsNumberOrBoolean =>
+            (Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T)) is var t && (t == typeof(int) || t == typeof(long) || t == typeof(float) || t == typeof(double) || t == typeof(bool));
+
+        private static string Expected => CliValues.Describe<T>();
 
         internal override void WriteJson(TTarget target, Utf8JsonWriter writer)
         {

@@ -35,6 +35,10 @@ internal static class CliValues
         return true;
     }
 
+    /// <summary>What a <typeparamref name="T"/> value looks like, for error messages (e.g. "a whole number").</summary>
+    public static string Describe<T>() =>
+        Expected(Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T), Nullable.GetUnderlyingType(typeof(T)) is not null);
+
     private static string Expected(Type type, bool nullable)
     {
         string what =

@@ -70,6 +70,12 @@ public static class LightningCli
             {
                 // Bad input ends with one line naming what was wrong, never a stack trace.
                 try { exit = action(result); }
+                catch (CliUsageException e)
+                {
+                    error.WriteLine("error: " + e.Message);
+                    error.WriteLine(HelpHint);
+                    exit = 2;
+                }
                 catch (LightningException e)
                 {
                     error.WriteLine("error: " + e.Message);
@@ -90,30 +96,30 @@ public static class LightningCli
         {
             var trainer = trainerDefaults;
             if (result.GetValue(config) is not string file) return (null, trainer, null, null);
-            if (Directory.Exists(file)) throw new LightningException($"--config: '{file}' is a folder; expected a JSON file.");
-            if (!File.Exists(file)) throw new LightningException($"--config: the file '{file}' does not exist.");
+            if (Directory.Exists(file)) throw new CliUsageException($"--config: '{file}' is a folder; expected a JSON file.");
+            if (!File.Exists(file)) throw new CliUsageException($"--config: the file '{file}' does not exist.");
             var document = ParseConfig(file);
             JsonElement? hparamsSection = null;
             if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new LightningException($"{file}: expected a JSON object with \"hparams\" and \"trainer\" sections.");
+                throw new CliUsageException($"{file}: expected a JSON object with \"hparams\" and \"trainer\" sections.");
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 switch (property.Name)
                 {
                     case "hparams":
-                        if (property.Value.ValueKind != JsonValueKind.Object) throw new LightningException($"{file}: 'hparams' must be an object.");
+                        if (property.Value.ValueKind != JsonValueKind.Object) throw new CliUsageException($"{file}: 'hparams' must be an object.");
                         hparamsSection = property.Value;
                         break;
                     case "trainer":
-                        if (property.Value.ValueKind != JsonValueKind.Object) throw new LightningException($"{file}: 'trainer' must be an object.");
+                        if (property.Value.ValueKind != JsonValueKind.Object) throw new CliUsageException($"{file}: 'trainer' must be an object.");
                         foreach (var p in property.Value.EnumerateObject())
                         {
-                            var option = TrainerCliOptions.All.FirstOrDefault(o => o.JsonName == p.Name) ?? throw new LightningException(
+                            var option = TrainerCliOptions.All.FirstOrDefault(o => o.JsonName == p.Name) ?? throw new CliUsageException(
                                 $"{file}: 'trainer.{p.Name}' is not a trainer option (options: {string.Join(", ", TrainerCliOptions.All.Select(o => o.JsonName))}).");
                             trainer = option.ApplyJson(trainer, p.Value, file);
                         }
                         break;
-                    default: throw new LightningException($"{file}: unknown section '{property.Name}'; expected \"hparams\" and \"trainer\".");
+                    default: throw new CliUsageException($"{file}: unknown section '{property.Name}'; expected \"hparams\" and \"trainer\".");
                 }
             }
             return (hparamsSection, trainer, file, document);
@@ -122,7 +128,12 @@ public static class LightningCli
         // Hyperparameters: the start values (defaults, or a checkpoint's), then the config file's, then the command line's.
         THParams Hparams(THParams start, ParseResult result, JsonElement? section, string? file)
         {
-            var hparams = section is JsonElement values ? hparamsFromJson(Overlay(hparamsJson(start), values), file + ": hparams") : start;
+            var hparams = start;
+            if (section is JsonElement values)
+            {
+                try { hparams = hparamsFromJson(Overlay(hparamsJson(start), values), file + ": hparams"); }
+                catch (LightningException e) when (e is not CliUsageException) { throw new CliUsageException(e.Message); }
+            }
             foreach (var h in hyperparameters) hparams = h.ApplyCommandLine(hparams, result);
             return hparams;
         }
@@ -132,6 +143,13 @@ public static class LightningCli
             var trainer = fromConfig;
             foreach (var t in TrainerCliOptions.All) trainer = t.ApplyCommandLine(trainer, result);
             if (settings.Output is not null) trainer = trainer with { Output = settings.Output };
+            // The trainer's own range rule, reported with the option's name.
+            try { trainer.Validate(); }
+            catch (OptionException e)
+            {
+                var option = TrainerCliOptions.All.FirstOrDefault(o => o.JsonName == e.JsonName);
+                throw new CliUsageException(option is null ? e.Message : $"{option.OptionName} {e.Problem}.");
+            }
             return trainer;
         }
 
@@ -271,7 +289,7 @@ public static class LightningCli
     private static JsonDocument ParseConfig(string file)
     {
         try { return JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { AllowDuplicateProperties = false }); }
-        catch (JsonException e) { throw new LightningException($"--config: '{file}' is not valid JSON ({e.Message}).", e); }
+        catch (JsonException e) { throw new CliUsageException($"--config: '{file}' is not valid JSON without duplicate keys ({OneLine(e.Message)})."); }
     }
 
     private static void WriteConfig(Utf8JsonWriter writer, string hparamsJson, TrainerOptions options)
@@ -299,8 +317,8 @@ public static class LightningCli
     {
         if (path is not ("best" or "last"))
         {
-            if (Directory.Exists(path)) throw new LightningException($"--ckpt-path: '{path}' is a folder; expected a checkpoint file (.ckpt), best or last.");
-            if (!File.Exists(path)) throw new LightningException($"--ckpt-path: '{path}' does not exist; expected a checkpoint file (.ckpt), best or last.");
+            if (Directory.Exists(path)) throw new CliUsageException($"--ckpt-path: '{path}' is a folder; expected a checkpoint file (.ckpt), best or last.");
+            if (!File.Exists(path)) throw new CliUsageException($"--ckpt-path: '{path}' does not exist; expected a checkpoint file (.ckpt), best or last.");
             return path;
         }
         var dirs = callbacks.OfType<ModelCheckpoint>().Select(c => c.DirPath).Where(d => d is not null).Cast<string>().ToList();

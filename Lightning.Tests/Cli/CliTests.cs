@@ -63,12 +63,40 @@ public sealed class CliTests : IDisposable
         Assert.Contains(expected, text);
     }
 
-    [Fact]
-    public void TrainerOptionRangesAreCheckedWithTheOptionName()
+    [Theory]
+    [InlineData("--accumulate-grad-batches", "0", "--accumulate-grad-batches is 0; expected at least 1.")]
+    [InlineData("--max-epochs", "-2", "--max-epochs is -2; expected -1 (no limit) or 0 or more.")]
+    [InlineData("--max-steps", "-5", "--max-steps is -5; expected -1 (no limit) or 0 or more.")]
+    [InlineData("--fast-dev-run", "-1", "--fast-dev-run is -1; expected 0 (off) or a number of batches.")]
+    [InlineData("--num-sanity-val-steps", "-3", "--num-sanity-val-steps is -3; expected -1 (all) or 0 or more.")]
+    [InlineData("--gradient-clip-val", "-1", "--gradient-clip-val is -1; expected a positive number.")]
+    [InlineData("--gradient-clip-algorithm", "l2", "--gradient-clip-algorithm is 'l2'; expected \"norm\" or \"value\".")]
+    [InlineData("--threads", "0", "--threads is 0; expected at least 1.")]
+    [InlineData("--check-val-every-n-epoch", "0", "--check-val-every-n-epoch is 0; expected 1 or more")]
+    [InlineData("--val-check-interval", "0", "--val-check-interval is 0; expected a positive number of batches or a fraction in (0, 1].")]
+    [InlineData("--log-every-n-steps", "0", "--log-every-n-steps is 0; expected at least 1.")]
+    [InlineData("--max-time", "00:00:00:00", "--max-time: '00:00:00:00' is not valid")]
+    [InlineData("--precision", "half", "--precision is \"half\"; expected \"32-true\"")]
+    [InlineData("--strategy", "fsdp", "--strategy is 'fsdp'; expected \"auto\"")]
+    public void TrainerOptionRangesEndWithExitTwoAndOneLineNamingTheOption(string option, string value, string expected)
     {
-        var (code, text, _) = Run("fit", "--accumulate-grad-batches", "0");
-        Assert.Equal(1, code);
-        Assert.Contains("AccumulateGradBatches must be at least 1", text);
+        var (code, text, _) = Run("fit", option, value);
+        Assert.Equal(2, code);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);   // the error and the pointer to --help, no help text, no stack trace
+        Assert.StartsWith("error: " + expected, lines[0]);
+        Assert.Equal(LightningCli.HelpHint, lines[1].TrimEnd());
+    }
+
+    [Fact]
+    public void ParseErrorsAreOneLineEachAndAHintNotTheWholeHelp()
+    {
+        var (code, text, _) = Run("fit", "--max-epochs", "abc", "--no-such-option");
+        Assert.Equal(2, code);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToList();
+        Assert.All(lines.SkipLast(1), l => Assert.StartsWith("error: ", l));
+        Assert.Equal(LightningCli.HelpHint, lines[^1]);
+        Assert.True(lines.Count <= 4, text);
     }
 
     [Fact]
@@ -115,8 +143,12 @@ public sealed class CliTests : IDisposable
         Assert.Equal(41, File.ReadAllLines(predictions).Length);
 
         (code, text, _) = Run("test", "--ckpt-path", Path.Combine(_dir, "missing.ckpt"));
-        Assert.Equal(1, code);
-        Assert.Contains("missing.ckpt", text);
+        Assert.Equal(2, code);
+        Assert.Contains("missing.ckpt' does not exist", text);
+
+        (code, text, _) = Run("test", "--ckpt-path", _dir);
+        Assert.Equal(2, code);
+        Assert.Contains($"--ckpt-path: '{_dir}' is a folder", text);
     }
 
     [Fact]
@@ -125,16 +157,33 @@ public sealed class CliTests : IDisposable
         var path = Path.Combine(_dir, "bad.json");
         File.WriteAllText(path, "{\"trainer\": {\"max_epoch\": 3}}");
         var (code, text, _) = Run("fit", "--config", path);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("'trainer.max_epoch' is not a trainer option", text);
 
         File.WriteAllText(path, "{\"trainer\": {\"max_epochs\": \"three\"}}");
         (code, text, _) = Run("fit", "--config", path);
-        Assert.Contains("'max_epochs' is \"three\"; expected a whole number", text);
+        Assert.Equal(2, code);
+        Assert.Contains("'max_epochs' is the string \"three\"; expected a whole number", text);
+
+        // One rule for both sections: a number in quotes is refused in the trainer section as in the hparams section.
+        File.WriteAllText(path, "{\"trainer\": {\"max_epochs\": \"5\"}}");
+        (code, text, _) = Run("fit", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Contains("'max_epochs' is the string \"5\"; expected a whole number", text);
+
+        File.WriteAllText(path, "{\"trainer\": {\"max_epochs\": 1, \"max_epochs\": 2}}");
+        (code, text, _) = Run("fit", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Contains("duplicate", text, StringComparison.OrdinalIgnoreCase);
+
+        File.WriteAllText(path, "{\"trainer\": {\"accumulate_grad_batches\": 0}}");
+        (code, text, _) = Run("fit", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Contains("--accumulate-grad-batches is 0; expected at least 1.", text);
 
         File.WriteAllText(path, "{\"hparams\": {\"hiden\": 3}}");
         (code, text, _) = Run("fit", "--config", path);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("hiden", text);
     }
 

@@ -18,7 +18,7 @@ public sealed class TrainerOptionsTests
     [MemberData(nameof(Invalid))]
     public void ValidateNamesTheOption(TrainerOptions options, string option)
     {
-        var e = Assert.Throws<LightningException>(options.Validate);
+        var e = Assert.Throws<OptionException>(options.Validate);
         Assert.Contains("TrainerOptions." + option, e.Message);
     }
 
@@ -26,14 +26,14 @@ public sealed class TrainerOptionsTests
     [MemberData(nameof(Invalid))]
     public void TrainerConstructorValidates(TrainerOptions options, string option)
     {
-        var e = Assert.Throws<LightningException>(() => new Trainer(options));
+        var e = Assert.Throws<OptionException>(() => new Trainer(options));
         Assert.Contains("TrainerOptions." + option, e.Message);
     }
 
     [Fact]
     public void NegativeMaxStepsMessageShowsTheValue()
     {
-        var e = Assert.Throws<LightningException>(() => new TrainerOptions { MaxSteps = -5 }.Validate());
+        var e = Assert.Throws<OptionException>(() => new TrainerOptions { MaxSteps = -5 }.Validate());
         Assert.Contains("-5", e.Message);
     }
 

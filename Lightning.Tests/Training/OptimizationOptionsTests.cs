@@ -96,8 +96,8 @@ public class OptimizationOptionsTests
     [Fact]
     public void BadOptionValuesNameTheOption()
     {
-        Assert.Contains("AccumulateGradBatches", Assert.Throws<LightningException>(() => new Trainer(new TrainerOptions { AccumulateGradBatches = 0 })).Message);
-        Assert.Contains("GradientClipVal", Assert.Throws<LightningException>(() => new Trainer(new TrainerOptions { GradientClipVal = -1 })).Message);
-        Assert.Contains("GradientClipAlgorithm", Assert.Throws<LightningException>(() => new Trainer(new TrainerOptions { GradientClipAlgorithm = "l1" })).Message);
+        Assert.Contains("AccumulateGradBatches", Assert.Throws<OptionException>(() => new Trainer(new TrainerOptions { AccumulateGradBatches = 0 })).Message);
+        Assert.Contains("GradientClipVal", Assert.Throws<OptionException>(() => new Trainer(new TrainerOptions { GradientClipVal = -1 })).Message);
+        Assert.Contains("GradientClipAlgorithm", Assert.Throws<OptionException>(() => new Trainer(new TrainerOptions { GradientClipAlgorithm = "l1" })).Message);
     }
 }

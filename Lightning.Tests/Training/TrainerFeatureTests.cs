@@ -196,7 +196,7 @@ public sealed class TrainerFeatureTests : IDisposable
     [InlineData("half", "expected \"32-true\"")]
     public void UnsupportedPrecisionIsAClearError(string precision, string expected)
     {
-        var e = Assert.Throws<LightningException>(() => new Trainer(new TrainerOptions { Precision = precision }));
+        var e = Assert.Throws<OptionException>(() => new Trainer(new TrainerOptions { Precision = precision }));
         Assert.Contains("TrainerOptions.Precision", e.Message);
         Assert.Contains(expected, e.Message);
     }
