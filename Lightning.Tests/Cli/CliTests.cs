@@ -152,6 +152,47 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void ResumeBuildsTheModuleFromTheCheckpointsHyperparametersAndSaysWhichWereOverridden()
+    {
+        Assert.Equal(0, Run("fit", "--hidden", "24", "--learning-rate", "0.02", "--max-epochs", "1", "--seed", "3").Code);
+
+        // As docs/cli.md suggests: no need to repeat --hidden 24; the checkpoint's values are used.
+        var (code, text, resumed) = Run("fit", "--ckpt-path", "last", "--max-epochs", "2");
+        Assert.Equal(0, code);
+        Assert.Equal(24, resumed!.Hparams.Hidden);
+        Assert.Equal(0.02, resumed.Hparams.LearningRate);
+        Assert.Contains("Hyperparameters from ", text);
+        Assert.Contains("Resumed from ", text);
+
+        // A value given explicitly overrides the checkpoint's, and is named.
+        (code, text, resumed) = Run("fit", "--ckpt-path", "last", "--max-epochs", "3", "--learning-rate", "0.01");
+        Assert.Equal(0, code);
+        Assert.Equal(0.01, resumed!.Hparams.LearningRate);
+        Assert.Contains("except learning_rate=0.01 (checkpoint: 0.02) (given)", text);
+
+        // An override that changes the shapes fails in one line, before any run folder is made.
+        var folders = Directory.GetDirectories(Path.Combine(_dir, "lightning_logs")).Length;
+        (code, text, _) = Run("fit", "--ckpt-path", "last", "--max-epochs", "4", "--hidden", "8");
+        Assert.Equal(1, code);
+        Assert.Contains("error: Checkpoint '", text);
+        Assert.Contains("its weights do not fit the module", text);
+        Assert.DoesNotContain("   at ", text);
+        Assert.Equal(folders, Directory.GetDirectories(Path.Combine(_dir, "lightning_logs")).Length);
+    }
+
+    [Fact]
+    public void AResumeIntoANewRunFolderKeepsEveryFileOfTheOldOne()
+    {
+        Assert.Equal(0, Run("fit", "--max-epochs", "2", "--seed", "3").Code);
+        var old = Path.Combine(_dir, "lightning_logs", "version_0", "checkpoints");
+        var before = Directory.GetFiles(old).OrderBy(f => f).ToList();
+        Assert.NotEmpty(before);
+        Assert.Equal(0, Run("fit", "--ckpt-path", "last", "--max-epochs", "4").Code);
+        Assert.Equal(before, Directory.GetFiles(old).OrderBy(f => f).ToList());
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(_dir, "lightning_logs", "version_1", "checkpoints")));
+    }
+
+    [Fact]
     public void BadConfigFilesAreClearErrors()
     {
         var path = Path.Combine(_dir, "bad.json");
