@@ -28,7 +28,7 @@ public sealed class TerminateOnNan : Callback
         Diagnostics.HostSync.Record();
         if (finite.item<bool>()) return;
         StoppedAt = (trainer.CurrentEpoch, batchIdx);
-        trainer.Output.WriteLine($"TerminateOnNan: the loss of epoch {trainer.CurrentEpoch + 1}, batch {batchIdx} is not finite; stopping.");
+        trainer.Output.WriteLine($"TerminateOnNan: the loss of epoch {trainer.CurrentEpoch}, batch {batchIdx} is not finite; stopping.");
         trainer.ShouldStop = true;
     }
 }

@@ -63,9 +63,10 @@ public partial class IgniteModel(
     void LogResults(Trainer trainer)
     {
         double train = Evaluate(trainer, TrainEvaluation), val = Evaluate(trainer, ValEvaluation);
-        History.Add((trainer.CurrentEpoch + 1, train, val));
+        History.Add((trainer.CurrentEpoch, train, val));
         var ci = CultureInfo.InvariantCulture;
-        Output.WriteLine($"Epoch [{trainer.CurrentEpoch + 1}] train balanced accuracy: {train.ToString("0.0000", ci)}  validation balanced accuracy: {val.ToString("0.0000", ci)}");
+        // Epochs from 0, as everywhere in Lightning (Ignite's own engine counts from 1).
+        Output.WriteLine($"Epoch [{trainer.CurrentEpoch}] train balanced accuracy: {train.ToString("0.0000", ci)}  validation balanced accuracy: {val.ToString("0.0000", ci)}");
     }
 
     /// <summary>Ignite's <c>Events.ITERATION_COMPLETED(every=50)</c>: a progress line.</summary>
