@@ -20,7 +20,10 @@ public sealed class Checkpoint
     /// <summary>Prefix of the module's weights.</summary>
     public const string ModelPrefix = "model.";
 
-    /// <summary>The optimizer's state (TorchSharp's optimizer state format, as bytes).</summary>
+    /// <summary>
+    /// The optimizer's state as one blob (TorchSharp's optimizer state format, as bytes): written only for optimizer
+    /// types <see cref="OptimizerStateTensors"/> does not support, read from older files too.
+    /// </summary>
     public const string OptimizerState = "optimizer.state";
 
     /// <summary>The CPU random generator's state.</summary>
@@ -107,10 +110,14 @@ public sealed class Checkpoint
         };
         if (state is not null)
         {
-            using var buffer = new System.IO.MemoryStream();
-            using (var writer = new System.IO.BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
-                Savable(state.Optimizer).save_state_dict(writer);
-            tensors.Add((OptimizerState, tensor(buffer.ToArray())));
+            // Named, typed tensors the reader can validate; TorchSharp's opaque blob only for optimizers the codec does not know.
+            if (!OptimizerStateTensors.Write(state.Optimizer, tensors, metadata))
+            {
+                using var buffer = new System.IO.MemoryStream();
+                using (var writer = new System.IO.BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+                    Savable(state.Optimizer).save_state_dict(writer);
+                tensors.Add((OptimizerState, tensor(buffer.ToArray())));
+            }
             tensors.Add((RngState, get_rng_state()));
             var ci = CultureInfo.InvariantCulture;
             metadata["epoch"] = state.Epoch.ToString(ci);
@@ -175,13 +182,22 @@ public sealed class Checkpoint
     }
 
     /// <summary>True when the checkpoint holds what resuming a fit needs (optimizer and random state).</summary>
-    public bool CanResume => _file.Contains(OptimizerState) && _file.Contains(RngState);
+    public bool CanResume => (_file.Contains(OptimizerState) || OptimizerStateTensors.IsStoredIn(_file)) && _file.Contains(RngState);
 
-    /// <summary>Restores the optimizer's state (for resuming a fit).</summary>
+    /// <summary>
+    /// Restores the optimizer's state (for resuming a fit): from the named tensors and the <c>optimizer</c> metadata,
+    /// fully validated first (<see cref="OptimizerStateTensors.Restore"/>), or from the <see cref="OptimizerState"/>
+    /// blob of older files and of optimizer types the named layout does not support.
+    /// </summary>
     public void RestoreOptimizer(optim.Optimizer optimizer)
     {
         if (!CanResume)
             throw new CheckpointException(Path, "it holds weights only (no optimizer and random state), so a fit cannot resume from it");
+        if (OptimizerStateTensors.IsStoredIn(_file))
+        {
+            OptimizerStateTensors.Restore(optimizer, _file);
+            return;
+        }
         using var bytes = _file.Load(OptimizerState);
         try
         {
