@@ -157,6 +157,67 @@ public sealed class Checkpoint
     public void LoadWeights(nn.Module module)
     {
         var target = module.state_dict();
+        CheckFits(target);
+        using var noGrad = no_grad();
+        foreach (var (key, tensor) in target)
+        {
+            using var value = _file.Load(ModelPrefix + key);
+            tensor.copy_(value);
+        }
+    }
+
+    /// <summary>
+    /// Builds the module the saved weights go into with <paramref name="create"/> (the generated
+    /// <c>LoadFromCheckpoint</c> passes its <c>Create(hparams)</c>), safely: first on the meta device, where tensors have
+    /// shapes but no memory, so the module's parameter and buffer shapes are compared with the file's before any weight
+    /// is allocated (saved hyperparameters that would build a huge module are refused at no cost); then for real. Any
+    /// failure while building (a layer refusing a size, an exception in the constructor) is a
+    /// <see cref="CheckpointException"/> naming the file and <paramref name="hparams"/>, the values it was built from. A
+    /// module whose constructor cannot run on the meta device (e.g. it reads tensor values) skips that first check; its
+    /// shapes are still compared before the weights are copied.
+    /// </summary>
+    public TModule BuildModule<TModule>(Func<TModule> create, string hparams) where TModule : ILightningModule
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        if (BuildOnMeta(create) is { } meta)
+        {
+            using (meta) CheckFits(meta.state_dict());
+        }
+        try
+        {
+            var module = create();
+            module.RegisterComponentsOnce();
+            return module;
+        }
+        catch (Exception e) when (e is not (CheckpointException or StackOverflowException))
+        {
+            throw new CheckpointException(Path, $"building {ModuleType} from its saved hyperparameters ({hparams}) failed: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}", e);
+        }
+    }
+
+    private static nn.Module? BuildOnMeta<TModule>(Func<TModule> create) where TModule : ILightningModule
+    {
+        var previous = get_default_device();
+        try
+        {
+            set_default_device(META);
+            var module = create();
+            module.RegisterComponentsOnce();
+            return module.Module;
+        }
+        catch (Exception e) when (e is not StackOverflowException)
+        {
+            return null;   // built for real below, where the failure is reported
+        }
+        finally
+        {
+            set_default_device(previous);
+        }
+    }
+
+    /// <summary>Every parameter and buffer of <paramref name="target"/> is in the file with its shape and dtype, and the file has no other model tensor.</summary>
+    private void CheckFits(IReadOnlyDictionary<string, Tensor> target)
+    {
         var saved = _file.Tensors.Where(e => e.Name.StartsWith(ModelPrefix, StringComparison.Ordinal))
             .ToDictionary(e => e.Name[ModelPrefix.Length..], StringComparer.Ordinal);
         var problems = new List<string>();
@@ -172,13 +233,6 @@ public sealed class Checkpoint
         }
         if (problems.Count > 0)
             throw new CheckpointException(Path, "its weights do not fit the module: " + string.Join("; ", problems));
-
-        using var noGrad = no_grad();
-        foreach (var (key, tensor) in target)
-        {
-            using var value = _file.Load(ModelPrefix + key);
-            tensor.copy_(value);
-        }
     }
 
     /// <summary>True when the checkpoint holds what resuming a fit needs (optimizer and random state).</summary>

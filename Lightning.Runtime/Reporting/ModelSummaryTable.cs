@@ -135,37 +135,3 @@ public static class ModelSummaryTable
         return scaled.ToString("0.0", ci) + labels[groups - 1];
     }
 }
-
-/// <summary>The hyperparameters as a two-column table.</summary>
-public static class HyperParameterTable
-{
-    /// <summary>Formats <paramref name="hparams"/>: one row per hyperparameter with its value (and description when set).</summary>
-    public static string Format(IHyperParameters hparams)
-    {
-        var values = hparams.Values;
-        if (values.Count == 0) return "(no hyperparameters)";
-        int wn = Math.Max(14, values.Max(v => v.Name.Length));
-        var rows = values.Select(v => (v.Name, Value: FormatValue(v.Value), v.Description)).ToList();
-        int wv = Math.Max(5, rows.Max(r => r.Value.Length));
-        var sb = new StringBuilder();
-        sb.Append("Hyperparameter".PadRight(wn)).Append(" | ").Append("Value".PadRight(wv)).AppendLine();
-        sb.Append('-', wn + wv + 3).AppendLine();
-        foreach (var r in rows)
-        {
-            sb.Append(r.Name.PadRight(wn)).Append(" | ").Append(r.Value.PadRight(wv));
-            if (!string.IsNullOrEmpty(r.Description)) sb.Append("  ").Append(r.Description);
-            sb.AppendLine();
-        }
-        return sb.ToString().TrimEnd();
-    }
-
-    /// <summary>Formats one value invariantly (round-trippable numbers, strings as they are).</summary>
-    public static string FormatValue(object value) => value switch
-    {
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        float f => f.ToString("R", CultureInfo.InvariantCulture),
-        bool b => b ? "true" : "false",
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => value?.ToString() ?? "null",
-    };
-}

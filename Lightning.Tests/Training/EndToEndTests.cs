@@ -169,9 +169,12 @@ public class EndToEndTests
         ((ILightningModule)rebuilt).RegisterComponentsOnce();
         Assert.Equal(4 * 7 + 7 + 7 * 3 + 3, rebuilt.parameters().Sum(p => p.numel()));
 
-        var table = hparams.ToTable();
-        Assert.Contains("hidden", table);
-        Assert.Contains("hidden units", table);
+        var table = hparams.ToTable().Split('\n');
+        Assert.StartsWith("Hyperparameter", table[0]);
+        Assert.Contains("hidden units", table.Single(l => l.StartsWith("hidden ", StringComparison.Ordinal)));
+        // Every row has the header's three columns (name | value | description).
+        Assert.All(table.Where((_, i) => i != 1), l => Assert.Equal(2, l.Count(c => c == '|')));
+        Assert.Equal("Description", table[0].Split('|')[2].Trim());
 
         var bad = Assert.Throws<LightningException>(() => TinyClassifier.HParams.FromJson("{\"hidden\": \"many\"}", "run.json"));
         Assert.Contains("run.json", bad.Message);
