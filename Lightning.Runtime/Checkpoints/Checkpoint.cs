@@ -117,6 +117,49 @@ public sealed class Checkpoint
     }
 
     /// <summary>
+    /// The saved hyperparameters, read with <paramref name="fromJson"/> (the generated <c>HParams.FromJson</c>, which checks
+    /// their ranges), then changed by <paramref name="overrides"/> and checked again. A value of the wrong type or out of
+    /// range is a <see cref="CheckpointException"/> naming the file and the hyperparameter.
+    /// </summary>
+    public THParams ReadHParams<THParams>(Func<string, string, THParams> fromJson, Func<THParams, THParams>? overrides = null)
+        where THParams : IHyperParameters
+    {
+        ArgumentNullException.ThrowIfNull(fromJson);
+        THParams hparams;
+        try { hparams = fromJson(HParamsJson, "saved hyperparameters"); }
+        catch (LightningException e) when (e is not CheckpointException) { throw new CheckpointException(Path, e.Message, e); }
+        if (overrides is null) return hparams;
+        hparams = overrides(hparams);
+        try { hparams.Validate("hyperparameters after overrides"); }
+        catch (HyperParameterRangeException e) { throw new CheckpointException(Path, e.Message, e); }
+        return hparams;
+    }
+
+    /// <summary>
+    /// Builds the module with <paramref name="create"/> (the generated <c>Create</c>) and registers its components. Anything
+    /// thrown while building (TorchSharp's native error for a 0-sized layer, an ArgumentException, OutOfMemoryException) is a
+    /// <see cref="CheckpointException"/> naming the file and listing the hyperparameters, not a crash deep inside TorchSharp.
+    /// </summary>
+    public TModule Build<THParams, TModule>(THParams hparams, Func<THParams, TModule> create)
+        where THParams : IHyperParameters
+        where TModule : ILightningModule
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        try
+        {
+            var module = create(hparams);
+            module.RegisterComponentsOnce();
+            return module;
+        }
+        catch (Exception e)
+        {
+            var values = string.Join(", ", hparams.Values.Select(v => v.Name + "=" + Convert.ToString(v.Value, CultureInfo.InvariantCulture)));
+            var reason = e.Message.Split('\n')[0].Trim();   // libtorch appends a C++ backtrace on further lines
+            throw new CheckpointException(Path, $"building {typeof(TModule).Name} from its saved hyperparameters ({values}) failed: {reason}", e);
+        }
+    }
+
+    /// <summary>
     /// Loads the saved weights into <paramref name="module"/>. Every parameter and buffer must be in the file
     /// with the same shape and dtype, and the file must hold no other model tensor; otherwise nothing is
     /// changed and the exception lists every missing, unexpected and mis-shaped tensor.
