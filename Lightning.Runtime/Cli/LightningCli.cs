@@ -70,8 +70,7 @@ public static class LightningCli
                 try { exit = action(result); }
                 catch (LightningException e)
                 {
-                    (settings.Output ?? Console.Error).WriteLine("error: " + e.Message);
-                    exit = 1;
+                    exit = CliUsage.Report(e, settings.Output ?? Console.Error);
                 }
                 return exit;
             });
@@ -104,6 +103,7 @@ public static class LightningCli
                 }
             }
             foreach (var h in hyperparameters) hparams = h.ApplyCommandLine(hparams, result);
+            CliUsage.CheckRanges(hparams, hyperparameters);
             foreach (var t in TrainerCliOptions.All) trainer = t.ApplyCommandLine(trainer, result);
             if (settings.Output is not null) trainer = trainer with { Output = settings.Output };
             return (hparams, trainer);
