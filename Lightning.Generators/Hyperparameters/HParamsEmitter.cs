@@ -65,7 +65,12 @@ internal static class HParamsEmitter
             w.Line("// The saved hyperparameters, changed by the overrides; a value out of range is a CheckpointException naming it.");
             w.Line("var hparams = checkpoint.ReadHParams(HParams.FromJson, overrides);");
             w.Line("// Create, then RegisterComponents; anything thrown there (e.g. TorchSharp's error for a 0-sized layer) becomes a CheckpointException.");
-            w.Line("var model = checkpoint.Build(hparams, Create);");
+            w.Line("var model = checkpoint.Build(hparams, static h =>");
+            w.Open();
+            w.Line("var built = Create(h);");
+            w.Line("built.RegisterComponents();");
+            w.Line("return built;");
+            w.Close(");");
             w.Line("checkpoint.LoadWeights(model);");
             w.Line("return model;");
             w.Close();

@@ -136,24 +136,22 @@ public sealed class Checkpoint
     }
 
     /// <summary>
-    /// Builds the module with <paramref name="create"/> (the generated <c>Create</c>) and registers its components. Anything
-    /// thrown while building (TorchSharp's native error for a 0-sized layer, an ArgumentException, OutOfMemoryException) is a
-    /// <see cref="CheckpointException"/> naming the file and listing the hyperparameters, not a crash deep inside TorchSharp.
+    /// Builds the module from <paramref name="hparams"/> with <paramref name="build"/> (the generated code: <c>Create</c>, then
+    /// <c>RegisterComponents</c>). Anything thrown while building (TorchSharp's native error for a 0-sized layer, an
+    /// ArgumentException, OutOfMemoryException) is a <see cref="CheckpointException"/> naming the file and listing the
+    /// hyperparameters, not a crash deep inside TorchSharp.
     /// </summary>
-    public TModule Build<THParams, TModule>(THParams hparams, Func<THParams, TModule> create)
+    public TModule Build<THParams, TModule>(THParams hparams, Func<THParams, TModule> build)
         where THParams : IHyperParameters
-        where TModule : ILightningModule
     {
-        ArgumentNullException.ThrowIfNull(create);
+        ArgumentNullException.ThrowIfNull(build);
         try
         {
-            var module = create(hparams);
-            module.RegisterComponentsOnce();
-            return module;
+            return build(hparams);
         }
         catch (Exception e)
         {
-            var values = string.Join(", ", hparams.Values.Select(v => v.Name + "=" + Convert.ToString(v.Value, CultureInfo.InvariantCulture)));
+            var values = string.Join(", ", hparams.Values.Select(v => v.Name + "=" + (v.Value is bool b ? (b ? "true" : "false") : Convert.ToString(v.Value, CultureInfo.InvariantCulture))));
             var reason = e.Message.Split('\n')[0].Trim();   // libtorch appends a C++ backtrace on further lines
             throw new CheckpointException(Path, $"building {typeof(TModule).Name} from its saved hyperparameters ({values}) failed: {reason}", e);
         }
