@@ -21,11 +21,36 @@ public sealed class LightningModuleAttribute : Attribute
 /// property with an <c>init</c> accessor and an initializer. It becomes a member of the generated
 /// <c>HParams</c> record, is saved in checkpoints and can be set from the command line.
 /// </summary>
+/// <remarks>
+/// <see cref="Min"/>, <see cref="Max"/> and <see cref="Choices"/> declare the values the module accepts, e.g.
+/// <c>[Hyperparameter(Min = 1)] int batchSize = 64</c> or <c>[Hyperparameter(Min = 0, Max = 1)] double Dropout</c>.
+/// The generated <c>HParams.Validate</c> checks them, and it runs wherever hyperparameters come in: <c>FromJson</c>
+/// (config files, checkpoints), <c>Create</c>, <c>LoadFromCheckpoint</c> and the command line; a default outside its
+/// own range is a compile-time error (LTN0019).
+/// </remarks>
 [AttributeUsage(AttributeTargets.Parameter | AttributeTargets.Property, Inherited = false, AllowMultiple = false)]
 public sealed class HyperparameterAttribute : Attribute
 {
     /// <summary>A one-line description, shown in the hyperparameter table and in <c>--help</c>.</summary>
     public string? Description { get; set; }
+
+    /// <summary>
+    /// The smallest allowed value, inclusive, of an <c>int</c>, <c>long</c>, <c>float</c> or <c>double</c>
+    /// hyperparameter (a whole number for <c>int</c> and <c>long</c>). <see cref="double.NaN"/>, the default, means no lower bound.
+    /// </summary>
+    public double Min { get; set; } = double.NaN;
+
+    /// <summary>
+    /// The largest allowed value, inclusive, of an <c>int</c>, <c>long</c>, <c>float</c> or <c>double</c>
+    /// hyperparameter (a whole number for <c>int</c> and <c>long</c>). <see cref="double.NaN"/>, the default, means no upper bound.
+    /// </summary>
+    public double Max { get; set; } = double.NaN;
+
+    /// <summary>
+    /// The allowed values of a <c>string</c> hyperparameter, compared exactly (case-sensitive), e.g.
+    /// <c>Choices = new[] { "adam", "adamw", "sgd" }</c>. Null, the default, allows any string.
+    /// </summary>
+    public string[]? Choices { get; set; }
 }
 
 /// <summary>

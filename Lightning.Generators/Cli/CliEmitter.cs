@@ -34,7 +34,9 @@ internal static class CliEmitter
         w.Open();
         foreach (var h in spec.Hyperparameters.Where(h => h.Kind != HyperparameterKind.Unsupported))
         {
-            var description = h.Description is null ? "null" : ModuleEmitter.Quote(h.Description);
+            // The range joins the description, so --help shows what a value out of range is told to match.
+            var text = h.Range is null ? h.Description : h.Description is null ? h.Range.Summary : h.Description + " (" + h.Range.Summary + ")";
+            var description = text is null ? "null" : ModuleEmitter.Quote(text);
             w.Line("global::Lightning.Cli.CliOption<HParams>.Create<" + h.TypeName + ">(" + ModuleEmitter.Quote(h.JsonName) + ", " + description +
                 ", h => h." + h.PropertyName + ", (h, v) => h with { " + h.PropertyName + " = v }),");
         }

@@ -28,6 +28,7 @@ internal static class DiagnosticDescriptors
     public const string CallbackAttributeMisuseId = "LTN0016";
     public const string HookNearMissId = "LTN0017";
     public const string ManualOptimizationOptionsId = "LTN0018";
+    public const string HyperparameterRangeId = "LTN0019";
 
     private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity, string description,
         params string[] tags) =>
@@ -142,4 +143,10 @@ internal static class DiagnosticDescriptors
         "'{0}' optimizes manually, but the trainer is set up with {1}: the trainer does not step a manually optimized module's optimizer, so it cannot clip or accumulate",
         DiagnosticSeverity.Error,
         "Clip (torch.nn.utils.clip_grad_norm_) or accumulate in the training step of a module with AutomaticOptimization = false, or let the trainer optimize. The trainer throws the same error when the fit starts.");
+
+    public static readonly DiagnosticDescriptor HyperparameterRange = Rule(HyperparameterRangeId,
+        "Invalid hyperparameter range",
+        "Hyperparameter '{0}' {1}",
+        DiagnosticSeverity.Error,
+        "Min and Max (inclusive) bound int, long, float and double hyperparameters, Choices list the values of a string one; Min must not exceed Max, and the default must lie in its own range, or the module could not be built with its defaults.");
 }

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Linq;
+using Lightning.Generators.Hyperparameters;
 using Lightning.Generators.Modules;
 using Lightning.Generators.Modules.Model;
 using Microsoft.CodeAnalysis;
@@ -11,7 +12,7 @@ namespace Lightning.Generators.Diagnostics;
 
 /// <summary>
 /// Checks the declaration of each <c>[LightningModule]</c> class: partial, a training step, one optimizer, step
-/// signatures and batch types, and hyperparameters (LTN0001-LTN0004, LTN0006-LTN0009).
+/// signatures and batch types, and hyperparameters and their ranges (LTN0001-LTN0004, LTN0006-LTN0009, LTN0019).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ModuleAnalyzer : DiagnosticAnalyzer
@@ -19,7 +20,7 @@ public sealed class ModuleAnalyzer : DiagnosticAnalyzer
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
         DiagnosticDescriptors.NotPartial, DiagnosticDescriptors.NoTrainingStep, DiagnosticDescriptors.NoOptimizer,
         DiagnosticDescriptors.BadOptimizerReturn, DiagnosticDescriptors.StepSignature, DiagnosticDescriptors.HyperparameterType,
-        DiagnosticDescriptors.HyperparameterDefault, DiagnosticDescriptors.HyperparameterNotSettable);
+        DiagnosticDescriptors.HyperparameterDefault, DiagnosticDescriptors.HyperparameterNotSettable, DiagnosticDescriptors.HyperparameterRange);
 
     public override void Initialize(AnalysisContext context)
     {
@@ -150,9 +151,11 @@ public sealed class ModuleAnalyzer : DiagnosticAnalyzer
     {
         foreach (var member in type.GetMembers())
         {
-            if (member is IPropertySymbol property && ModuleParser.HasAttribute(property, Names.HyperparameterAttribute, out _))
+            if (member is IPropertySymbol property && ModuleParser.HasAttribute(property, Names.HyperparameterAttribute, out var attribute))
             {
                 CheckHyperparameterType(context, property.Name, property.Type, property.Locations[0]);
+                CheckRange(context, property.Name, property.Type, attribute, property.Locations[0]);
+                // A default outside the range is reported by AnalyzeInitializer, which has the constant.
                 if (property.SetMethod is null || property.IsStatic)
                     Report(context, DiagnosticDescriptors.HyperparameterNotSettable, property.Locations[0], property.Name,
                         property.IsStatic ? "is static; hyperparameters belong to each module instance" : "has no init or set accessor; add '{ get; init; }'");
@@ -168,12 +171,33 @@ public sealed class ModuleAnalyzer : DiagnosticAnalyzer
         if (primary is null) return;
         foreach (var parameter in primary.Parameters)
         {
-            if (!ModuleParser.HasAttribute(parameter, Names.HyperparameterAttribute, out _)) continue;
+            if (!ModuleParser.HasAttribute(parameter, Names.HyperparameterAttribute, out var attribute)) continue;
             CheckHyperparameterType(context, parameter.Name, parameter.Type, parameter.Locations[0]);
+            var declared = CheckRange(context, parameter.Name, parameter.Type, attribute, parameter.Locations[0]);
             if (!parameter.HasExplicitDefaultValue)
                 Report(context, DiagnosticDescriptors.HyperparameterDefault, parameter.Locations[0], parameter.Name);
+            else if (RangeParser.DefaultProblem(declared, parameter.ExplicitDefaultValue) is string problem)
+            {
+                var location = parameter.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(context.CancellationToken) is ParameterSyntax { Default.Value: { } value }
+                    ? value.GetLocation() : parameter.Locations[0];
+                Report(context, DiagnosticDescriptors.HyperparameterRange, location, parameter.Name, problem);
+            }
         }
     }
+
+    /// <summary>Min, Max and Choices that do not fit the hyperparameter's type or each other (LTN0019), on the attribute argument.</summary>
+    private static RangeParser.Declared CheckRange(SymbolAnalysisContext context, string name, ITypeSymbol type, AttributeData attribute, Location fallback)
+    {
+        var declared = RangeParser.Read(attribute, ModuleParser.KindOf(type), type.ToDisplayString());
+        foreach (var (argument, problem) in declared.Problems)
+            Report(context, DiagnosticDescriptors.HyperparameterRange, ArgumentLocation(attribute, argument, context.CancellationToken) ?? fallback, name, problem);
+        return declared;
+    }
+
+    private static Location? ArgumentLocation(AttributeData attribute, string argument, System.Threading.CancellationToken ct) =>
+        attribute.ApplicationSyntaxReference?.GetSyntax(ct) is AttributeSyntax { ArgumentList: { } list }
+            ? list.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == argument)?.GetLocation()
+            : null;
 
     private static void CheckHyperparameterType(SymbolAnalysisContext context, string name, ITypeSymbol type, Location location)
     {
@@ -181,16 +205,19 @@ public sealed class ModuleAnalyzer : DiagnosticAnalyzer
             Report(context, DiagnosticDescriptors.HyperparameterType, location, name, type.ToDisplayString());
     }
 
-    /// <summary>A hyperparameter property of a module whose initializer is not a constant (LTN0008).</summary>
+    /// <summary>A hyperparameter property of a module whose initializer is not a constant (LTN0008) or lies outside its range (LTN0019).</summary>
     private static void AnalyzeInitializer(SyntaxNodeAnalysisContext context, INamedTypeSymbol moduleAttribute)
     {
         var declaration = (PropertyDeclarationSyntax)context.Node;
         if (declaration.Initializer?.Value is not { } value || declaration.AttributeLists.Count == 0) return;
         if (context.SemanticModel.GetDeclaredSymbol(declaration, context.CancellationToken) is not { } property) return;
-        if (!ModuleParser.HasAttribute(property, Names.HyperparameterAttribute, out _)) return;
+        if (!ModuleParser.HasAttribute(property, Names.HyperparameterAttribute, out var attribute)) return;
         if (Names.ModuleAttribute(property.ContainingType, moduleAttribute) is null) return;
-        if (!context.SemanticModel.GetConstantValue(value, context.CancellationToken).HasValue)
+        var constant = context.SemanticModel.GetConstantValue(value, context.CancellationToken);
+        if (!constant.HasValue)
             context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.HyperparameterDefault, value.GetLocation(), property.Name));
+        else if (RangeParser.DefaultProblem(RangeParser.Read(attribute, ModuleParser.KindOf(property.Type), property.Type.ToDisplayString()), constant.Value) is string problem)
+            context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.HyperparameterRange, value.GetLocation(), property.Name, problem));
     }
 
     /// <summary>[Hyperparameter] on a parameter of an ordinary constructor or method: its value cannot be kept (LTN0009).</summary>

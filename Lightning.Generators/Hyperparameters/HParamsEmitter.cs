@@ -34,22 +34,26 @@ internal static class HParamsEmitter
         if (spec.CanCreateFromHparams)
         {
             w.Line();
-            w.Line("/// <summary>Builds a " + spec.Name + " from <paramref name=\"hparams\"/> (as when reloading a checkpoint or parsing a command line).</summary>");
+            w.Line("/// <summary>");
+            w.Line("/// Builds a " + spec.Name + " from <paramref name=\"hparams\"/> (as when reloading a checkpoint or parsing a command line).");
+            w.Line("/// A value outside its declared range is a HyperParameterRangeException here, before any layer is built.");
+            w.Line("/// </summary>");
+            w.Line("public static " + spec.Name + " Create(HParams hparams)");
+            w.Open();
+            w.Line("hparams.Validate();");
             var args = string.Join(", ", ctorParams.Select(h => h.MemberName + ": hparams." + h.PropertyName));
             var props = hps.Where(h => h.Source == HyperparameterSource.Property).ToList();
             if (props.Count == 0)
-                w.Line("public static " + spec.Name + " Create(HParams hparams) => new " + spec.Name + "(" + args + ");");
+                w.Line("return new " + spec.Name + "(" + args + ");");
             else
             {
-                w.Line("public static " + spec.Name + " Create(HParams hparams) => new " + spec.Name + "(" + args + ")");
+                w.Line("return new " + spec.Name + "(" + args + ")");
                 w.Open();
                 foreach (var h in props) w.Line(h.MemberName + " = hparams." + h.PropertyName + ",");
                 w.Close(";");
             }
-        }
+            w.Close();
 
-        if (spec.CanCreateFromHparams)
-        {
             w.Line();
             w.Line("/// <summary>");
             w.Line("/// Rebuilds a " + spec.Name + " from a checkpoint: its saved hyperparameters (changed by <paramref name=\"overrides\"/> when");
@@ -58,10 +62,15 @@ internal static class HParamsEmitter
             w.Line("public static " + spec.Name + " LoadFromCheckpoint(string path, global::System.Func<HParams, HParams>? overrides = null)");
             w.Open();
             w.Line("var checkpoint = global::Lightning.Checkpoints.Checkpoint.Open(path, " + ModuleEmitter.Quote(spec.FullName.Replace("global::", "")) + ");");
-            w.Line("var hparams = HParams.FromJson(checkpoint.HParamsJson, path + \": saved hyperparameters\");");
-            w.Line("if (overrides is not null) hparams = overrides(hparams);");
-            w.Line("var model = Create(hparams);");
-            w.Line("model.RegisterComponents();");
+            w.Line("// The saved hyperparameters, changed by the overrides; a value out of range is a CheckpointException naming it.");
+            w.Line("var hparams = checkpoint.ReadHParams(HParams.FromJson, overrides);");
+            w.Line("// Create, then RegisterComponents; anything thrown there (e.g. TorchSharp's error for a 0-sized layer) becomes a CheckpointException.");
+            w.Line("var model = checkpoint.Build(hparams, static h =>");
+            w.Open();
+            w.Line("var built = Create(h);");
+            w.Line("built.RegisterComponents();");
+            w.Line("return built;");
+            w.Close(");");
             w.Line("checkpoint.LoadWeights(model);");
             w.Line("return model;");
             w.Close();
@@ -122,8 +131,41 @@ internal static class HParamsEmitter
         w.Line("_ => throw " + Json + ".Unknown(source, property.Name, " + ModuleEmitter.Quote(string.Join(", ", readable.Select(h => h.JsonName))) + "),");
         w.Close(";");
         w.Close();
+        w.Line("hparams.Validate(source);");
         w.Line("return hparams;");
         w.Close();
+        w.Line();
+
+        EmitValidate(w, spec);
+        w.Close();
+    }
+
+    /// <summary>
+    /// <c>Validate(source)</c>: one runtime call per hyperparameter that declares a range; the runtime formats the message
+    /// ("hyperparameters of Foo: 'batch_size' is 0; expected at least 1.").
+    /// </summary>
+    private static void EmitValidate(SourceWriter w, ModuleSpec spec)
+    {
+        const string Range = "global::Lightning.HyperParameterRange";
+        w.Line("/// <summary>");
+        w.Line("/// Checks every hyperparameter that declares a range ([Hyperparameter(Min = ..., Max = ..., Choices = ...)]): the first value");
+        w.Line("/// outside its range is a HyperParameterRangeException naming <paramref name=\"source\"/>, the hyperparameter, the value and the range.");
+        w.Line("/// FromJson, Create, LoadFromCheckpoint and the command line call it.");
+        w.Line("/// </summary>");
+        w.Line("public void Validate(string source = " + ModuleEmitter.Quote("hyperparameters of " + spec.Name) + ")");
+        w.Open();
+        var bounded = spec.Hyperparameters.Where(h => h.Range is not null).ToList();
+        if (bounded.Count == 0) w.Line("// No hyperparameter of " + spec.Name + " declares a range.");
+        foreach (var h in bounded)
+        {
+            var r = h.Range!;
+            var name = ModuleEmitter.Quote(h.JsonName);
+            if (r.Choices.Count > 0)
+                w.Line(Range + ".CheckChoice(source, " + name + ", " + h.PropertyName + ", " + string.Join(", ", r.Choices.Select(ModuleEmitter.Quote)) + ");");
+            else
+                w.Line(Range + ".Check(source, " + name + ", " + h.PropertyName
+                    + (r.Min is null ? "" : ", min: " + r.Min) + (r.Max is null ? "" : ", max: " + r.Max) + ");");
+        }
         w.Close();
     }
 

@@ -142,7 +142,8 @@ internal static class ModuleParser
         TypeName: p.Type.ToDisplayString(TypeFormat),
         Kind: KindOf(p.Type),
         DefaultValue: p.HasExplicitDefaultValue ? Literal(p.ExplicitDefaultValue, p.Type) : null,
-        Description: Description(attribute));
+        Description: Description(attribute),
+        Range: Range(attribute, p.Type));
 
     private static HyperparameterSpec FromProperty(IPropertySymbol prop, AttributeData attribute, Compilation compilation, CancellationToken ct)
     {
@@ -164,7 +165,15 @@ internal static class ModuleParser
             TypeName: prop.Type.ToDisplayString(TypeFormat),
             Kind: KindOf(prop.Type),
             DefaultValue: literal,
-            Description: Description(attribute));
+            Description: Description(attribute),
+            Range: Range(attribute, prop.Type));
+    }
+
+    /// <summary>The valid part of the attribute's Min, Max and Choices (the analyzer reports the rest, LTN0019).</summary>
+    private static Hyperparameters.Model.RangeSpec? Range(AttributeData attribute, ITypeSymbol type)
+    {
+        var kind = KindOf(type);
+        return Hyperparameters.RangeParser.Spec(Hyperparameters.RangeParser.Read(attribute, kind, type.ToDisplayString()), kind);
     }
 
     private static string? Description(AttributeData attribute)

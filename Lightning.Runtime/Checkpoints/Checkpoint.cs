@@ -150,6 +150,75 @@ public sealed class Checkpoint
     }
 
     /// <summary>
+    /// The saved hyperparameters, read with <paramref name="fromJson"/> (the generated <c>HParams.FromJson</c>, which checks
+    /// their ranges), then changed by <paramref name="overrides"/> and checked again. A value of the wrong type or out of
+    /// range is a <see cref="CheckpointException"/> naming the file and the hyperparameter.
+    /// </summary>
+    public THParams ReadHParams<THParams>(Func<string, string, THParams> fromJson, Func<THParams, THParams>? overrides = null)
+        where THParams : IHyperParameters
+    {
+        ArgumentNullException.ThrowIfNull(fromJson);
+        THParams hparams;
+        try { hparams = fromJson(HParamsJson, "saved hyperparameters"); }
+        catch (LightningException e) when (e is not CheckpointException) { throw new CheckpointException(Path, e.Message, e); }
+        if (overrides is null) return hparams;
+        hparams = overrides(hparams);
+        try { hparams.Validate("hyperparameters after overrides"); }
+        catch (HyperParameterRangeException e) { throw new CheckpointException(Path, e.Message, e); }
+        return hparams;
+    }
+
+    /// <summary>
+    /// Builds the module the saved weights go into, from <paramref name="hparams"/> with <paramref name="build"/> (the
+    /// generated code: <c>Create</c>, then <c>RegisterComponents</c>), safely: first on the meta device, where tensors have
+    /// shapes but no memory, so the module's parameter and buffer shapes are compared with the file's before any weight is
+    /// allocated (saved hyperparameters that would build a huge module are refused at no cost); then for real. Anything
+    /// thrown while building (TorchSharp's native error for a 0-sized layer, an ArgumentException, OutOfMemoryException)
+    /// is a <see cref="CheckpointException"/> naming the file and listing the hyperparameters, not a crash deep inside
+    /// TorchSharp. A module whose constructor cannot run on the meta device (e.g. it reads tensor values) skips the
+    /// first check; its shapes are still compared before the weights are copied.
+    /// </summary>
+    public TModule Build<THParams, TModule>(THParams hparams, Func<THParams, TModule> build)
+        where THParams : IHyperParameters
+        where TModule : nn.Module
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        if (BuildOnMeta(hparams, build) is { } meta)
+        {
+            using (meta) CheckFits(meta.state_dict());
+        }
+        try
+        {
+            return build(hparams);
+        }
+        catch (Exception e) when (e is not (CheckpointException or StackOverflowException))
+        {
+            var values = string.Join(", ", hparams.Values.Select(v => v.Name + "=" + (v.Value is bool b ? (b ? "true" : "false") : Convert.ToString(v.Value, CultureInfo.InvariantCulture))));
+            var reason = e.Message.Split('\n')[0].Trim();   // libtorch appends a C++ backtrace on further lines
+            throw new CheckpointException(Path, $"building {typeof(TModule).Name} from its saved hyperparameters ({values}) failed: {reason}", e);
+        }
+    }
+
+    /// <summary>The module built on the meta device (no memory), or null when its constructor cannot run there.</summary>
+    private static TModule? BuildOnMeta<THParams, TModule>(THParams hparams, Func<THParams, TModule> build) where TModule : nn.Module
+    {
+        var previous = get_default_device();
+        try
+        {
+            set_default_device(META);
+            return build(hparams);
+        }
+        catch (Exception e) when (e is not StackOverflowException)
+        {
+            return null;   // built for real next, where a failure is reported
+        }
+        finally
+        {
+            set_default_device(previous);
+        }
+    }
+
+    /// <summary>
     /// Loads the saved weights into <paramref name="module"/>. Every parameter and buffer must be in the file
     /// with the same shape and dtype, and the file must hold no other model tensor; otherwise nothing is
     /// changed and the exception lists every missing, unexpected and mis-shaped tensor.
@@ -163,55 +232,6 @@ public sealed class Checkpoint
         {
             using var value = _file.Load(ModelPrefix + key);
             tensor.copy_(value);
-        }
-    }
-
-    /// <summary>
-    /// Builds the module the saved weights go into with <paramref name="create"/> (the generated
-    /// <c>LoadFromCheckpoint</c> passes its <c>Create(hparams)</c>), safely: first on the meta device, where tensors have
-    /// shapes but no memory, so the module's parameter and buffer shapes are compared with the file's before any weight
-    /// is allocated (saved hyperparameters that would build a huge module are refused at no cost); then for real. Any
-    /// failure while building (a layer refusing a size, an exception in the constructor) is a
-    /// <see cref="CheckpointException"/> naming the file and <paramref name="hparams"/>, the values it was built from. A
-    /// module whose constructor cannot run on the meta device (e.g. it reads tensor values) skips that first check; its
-    /// shapes are still compared before the weights are copied.
-    /// </summary>
-    public TModule BuildModule<TModule>(Func<TModule> create, string hparams) where TModule : ILightningModule
-    {
-        ArgumentNullException.ThrowIfNull(create);
-        if (BuildOnMeta(create) is { } meta)
-        {
-            using (meta) CheckFits(meta.state_dict());
-        }
-        try
-        {
-            var module = create();
-            module.RegisterComponentsOnce();
-            return module;
-        }
-        catch (Exception e) when (e is not (CheckpointException or StackOverflowException))
-        {
-            throw new CheckpointException(Path, $"building {ModuleType} from its saved hyperparameters ({hparams}) failed: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}", e);
-        }
-    }
-
-    private static nn.Module? BuildOnMeta<TModule>(Func<TModule> create) where TModule : ILightningModule
-    {
-        var previous = get_default_device();
-        try
-        {
-            set_default_device(META);
-            var module = create();
-            module.RegisterComponentsOnce();
-            return module.Module;
-        }
-        catch (Exception e) when (e is not StackOverflowException)
-        {
-            return null;   // built for real below, where the failure is reported
-        }
-        finally
-        {
-            set_default_device(previous);
         }
     }
 

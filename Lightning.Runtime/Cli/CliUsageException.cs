@@ -8,4 +8,7 @@ public sealed class CliUsageException : LightningException
 {
     /// <summary>Creates the exception with its one-line <paramref name="message"/>, naming the option or file.</summary>
     public CliUsageException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with its one-line <paramref name="message"/>, keeping the exception that revealed the problem.</summary>
+    public CliUsageException(string message, System.Exception inner) : base(message, inner) { }
 }

@@ -70,7 +70,7 @@ public static class LightningCli
             {
                 // Bad input ends with one line naming what was wrong, never a stack trace.
                 try { exit = action(result); }
-                catch (CliUsageException e)
+                catch (LightningException e) when (e is CliUsageException or HyperParameterRangeException)
                 {
                     error.WriteLine("error: " + e.Message);
                     error.WriteLine(HelpHint);
@@ -135,6 +135,7 @@ public static class LightningCli
                 catch (LightningException e) when (e is not CliUsageException) { throw new CliUsageException(e.Message); }
             }
             foreach (var h in hyperparameters) hparams = h.ApplyCommandLine(hparams, result);
+            CliUsage.CheckRanges(hparams, hyperparameters);
             return hparams;
         }
 
@@ -240,7 +241,7 @@ public static class LightningCli
     }
 
     /// <summary>The line printed after a command-line error.</summary>
-    public const string HelpHint = "Run with --help to see the commands and options.";
+    public const string HelpHint = "Run with --help to see the options.";
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 

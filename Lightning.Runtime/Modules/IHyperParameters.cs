@@ -17,4 +17,11 @@ public interface IHyperParameters
 
     /// <summary>Writes the hyperparameters as one JSON object.</summary>
     void WriteJson(Utf8JsonWriter writer);
+
+    /// <summary>
+    /// Checks every hyperparameter that declares a range (<c>[Hyperparameter(Min = ..., Max = ..., Choices = ...)]</c>): the first
+    /// value outside its range is a <see cref="HyperParameterRangeException"/> naming <paramref name="source"/>. The generated
+    /// <c>HParams</c> implement it; other implementations accept every value.
+    /// </summary>
+    void Validate(string source) { }
 }

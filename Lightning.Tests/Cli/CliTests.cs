@@ -228,6 +228,60 @@ public sealed class CliTests : IDisposable
         Assert.Contains("hiden", text);
     }
 
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')).ToArray();
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-4")]
+    [InlineData("257")]
+    public void AHyperparameterOutOfRangeIsOneErrorLineAndAHint(string value)
+    {
+        var (code, text, model) = Run("fit", "--hidden", value);
+        Assert.Equal(2, code);
+        Assert.Null(model);
+        Assert.Equal(new[] { $"error: --hidden: {value} is out of range; expected at least 1 and at most 256.", "Run with --help to see the options." }, Lines(text));
+        Assert.Empty(Directory.GetDirectories(_dir));   // nothing was built or written
+    }
+
+    [Fact]
+    public void AStringOutsideItsChoicesIsOneErrorLineAndAHint()
+    {
+        var (code, text, _) = Run("validate", "--optimizer", "adamw");
+        Assert.Equal(2, code);
+        Assert.Equal(new[] { "error: --optimizer: \"adamw\" is not allowed; expected one of adam, sgd.", "Run with --help to see the options." }, Lines(text));
+    }
+
+    [Fact]
+    public void AConfigFileValueOutOfRangeIsOneErrorLineNamingTheFileAndAHint()
+    {
+        var path = Path.Combine(_dir, "run.json");
+        File.WriteAllText(path, "{\"hparams\": {\"hidden\": 0}, \"trainer\": {\"max_epochs\": 1}}");
+        var (code, text, _) = Run("fit", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Equal(new[] { $"error: {path}: hparams: 'hidden' is 0; expected at least 1 and at most 256.", "Run with --help to see the options." }, Lines(text));
+    }
+
+    [Theory]
+    [InlineData("--hidden", "1")]
+    [InlineData("--hidden", "256")]
+    [InlineData("--lr-decay", "0")]
+    [InlineData("--lr-decay", "1")]
+    [InlineData("--learning-rate", "0")]
+    public void BoundaryValuesAreAccepted(string option, string value)
+    {
+        var (code, text, _) = Run("validate", option, value, "--limit-val-batches", "1");
+        Assert.True(code == 0, text);
+        Assert.Contains("val_acc", text);
+    }
+
+    [Fact]
+    public void HelpShowsTheRanges()
+    {
+        var (_, text, _) = Run("fit", "--help");
+        Assert.Contains("hidden units (at least 1 and at most 256)", System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " "));
+        Assert.Contains("one of adam, sgd", text);
+    }
+
     [Fact]
     public void BooleanOptionsTakeAValueOrStandAlone()
     {

@@ -209,4 +209,86 @@ public class ModuleAnalyzerTests
             """;
         Assert.Contains("ordinary constructor", await AssertFiresAsync(source, "LTN0009"));
     }
+
+    // ---- LTN0019
+
+    [Fact]
+    public async Task ParameterDefaultBelowMinFires()
+    {
+        var source = Good.Replace("[Hyperparameter] int hidden = 8", "[Hyperparameter(Min = 16)] int hidden = [|8|]");
+        Assert.Contains("'hidden' has the default 8, below its Min of 16", await AssertFiresAsync(source, "LTN0019"));
+    }
+
+    [Fact]
+    public async Task PropertyDefaultAboveMaxFires()
+    {
+        var source = Good.Replace("[Hyperparameter] public double LearningRate { get; init; } = 1e-3;",
+            "[Hyperparameter(Max = 1e-4)] public double LearningRate { get; init; } = [|1e-3|];");
+        Assert.Contains("'LearningRate' has the default 0.001, above its Max of 0.0001", await AssertFiresAsync(source, "LTN0019"));
+    }
+
+    [Fact]
+    public async Task DefaultOutsideChoicesFires()
+    {
+        var source = Good.Replace("[Hyperparameter] public double LearningRate", """
+            [Hyperparameter(Choices = new[] { "adam", "sgd" })] public string Optimizer { get; init; } = [|"adamw"|];
+                [Hyperparameter] public double LearningRate
+            """);
+        Assert.Contains("'Optimizer' has the default \"adamw\", which is not one of its Choices (adam, sgd)", await AssertFiresAsync(source, "LTN0019"));
+    }
+
+    [Fact]
+    public async Task MinGreaterThanMaxFires()
+    {
+        var source = Good.Replace("[Hyperparameter] int hidden = 8", "[Hyperparameter([|Min = 10|], Max = 1)] int hidden = 8");
+        Assert.Contains("'hidden' has Min = 10 greater than Max = 1", await AssertFiresAsync(source, "LTN0019"));
+    }
+
+    [Fact]
+    public async Task MinOnAStringFires()
+    {
+        var source = Good.Replace("[Hyperparameter] public double LearningRate", """
+            [Hyperparameter([|Min = 1|])] public string Optimizer { get; init; } = "adam";
+                [Hyperparameter] public double LearningRate
+            """);
+        var message = await AssertFiresAsync(source, "LTN0019");
+        Assert.Contains("'Optimizer' has Min, but Min and Max apply only to int, long, float and double hyperparameters; it is a string", message);
+        Assert.Contains("use Choices", message);
+    }
+
+    [Fact]
+    public async Task ChoicesOnANumberFires()
+    {
+        var source = Good.Replace("[Hyperparameter] int hidden = 8", "[Hyperparameter([|Choices = new[] { \"8\" }|])] int hidden = 8");
+        Assert.Contains("'hidden' has Choices, but Choices apply only to string hyperparameters; it is a int", await AssertFiresAsync(source, "LTN0019"));
+    }
+
+    [Fact]
+    public async Task AFractionalBoundOnAnIntFires()
+    {
+        var source = Good.Replace("[Hyperparameter] int hidden = 8", "[Hyperparameter([|Min = 0.5|])] int hidden = 8");
+        Assert.Contains("'hidden' has Min = 0.5, which is not a whole number", await AssertFiresAsync(source, "LTN0019"));
+    }
+
+    [Fact]
+    public Task ValidRangesAreSilent() => AssertCleanAsync(Good
+        .Replace("[Hyperparameter] int hidden = 8", "[Hyperparameter(Min = 1, Max = 8)] int hidden = 8")
+        .Replace("[Hyperparameter] public double LearningRate { get; init; } = 1e-3;", """
+            [Hyperparameter(Min = 1e-3)] public double LearningRate { get; init; } = 1e-3;
+                [Hyperparameter(Max = 0.1)] public float Dropout { get; init; } = 0.1f;
+                [Hyperparameter(Min = -1, Max = 1)] public long Offset { get; init; } = -1;
+                [Hyperparameter(Choices = new[] { "adam", "sgd" })] public string Optimizer { get; init; } = "sgd";
+            """));
+
+    [Fact]
+    public void AnInvalidRangeStillGeneratesCompilingCode()
+    {
+        var source = Usings + Good
+            .Replace("[Hyperparameter] int hidden = 8", "[Hyperparameter(Min = 10, Max = 1, Choices = new[] { \"x\" })] int hidden = 8")
+            .Replace("[Hyperparameter] public double LearningRate", "[Hyperparameter(Min = 0.5)] public string Name { get; init; } = \"n\";\n    [Hyperparameter] public double LearningRate");
+        var (files, diagnostics) = Lightning.Tests.Generation.GeneratorHarness.Run(source);
+        Assert.True(diagnostics.IsEmpty, string.Join("\n", diagnostics));
+        var generated = Assert.Single(files).Text;
+        Assert.Contains("// No hyperparameter of Net declares a range.", generated);   // every bound was invalid, so none is checked
+    }
 }

@@ -54,6 +54,35 @@ public class GoldenTests
         """);
 
     [Fact]
+    public void HyperparameterRanges() => Verify(nameof(HyperparameterRanges), Usings + """
+
+        namespace Samples;
+
+        [LightningModule]
+        public partial class Ranged(
+            [Hyperparameter(Description = "channels", Min = 1, Max = 4096)] int filters = 64,
+            [Hyperparameter(Min = 0)] long seed = 7)
+            : Module<Tensor, Tensor>(nameof(Ranged))
+        {
+            [Hyperparameter(Description = "learning rate", Min = 0)] public double Lr { get; init; } = 1e-3;
+            [Hyperparameter(Min = 0, Max = 1)] public float Dropout { get; init; } = 0.1f;
+            [Hyperparameter(Max = 0.99)] public double Momentum { get; init; } = 0.9;
+            [Hyperparameter(Choices = new[] { "adam", "adamw", "sgd" })] public string Optimizer { get; init; } = "adam";
+            [Hyperparameter] public bool Shuffle { get; init; } = true;
+
+            private readonly TorchSharp.Modules.Linear fc = Linear(4, filters);
+
+            public override Tensor forward(Tensor x) => fc.forward(x);
+
+            [TrainingStep]
+            Tensor TrainingStep((Tensor X, Tensor Y) batch, long batchIdx) => functional.mse_loss(forward(batch.X), batch.Y);
+
+            [ConfigureOptimizers]
+            Optimization ConfigureOptimizers() => torch.optim.Adam(parameters(), lr: Lr);
+        }
+        """);
+
+    [Fact]
     public void RecordBatchWithoutValidation() => Verify(nameof(RecordBatchWithoutValidation), Usings + """
 
         namespace Samples.Regression;

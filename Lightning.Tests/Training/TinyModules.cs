@@ -9,15 +9,15 @@ namespace Lightning.Tests.Training;
 
 /// <summary>A small classifier over 4 features and 3 classes, trained through generated code in the tests.</summary>
 [LightningModule]
-public partial class TinyClassifier([Hyperparameter(Description = "hidden units")] int hidden = 16)
+public partial class TinyClassifier([Hyperparameter(Description = "hidden units", Min = 1, Max = 256)] int hidden = 16)
     : Module<Tensor, Tensor>(nameof(TinyClassifier))
 {
-    [Hyperparameter] public double LearningRate { get; init; } = 0.05;
-    [Hyperparameter] public string Optimizer { get; init; } = "adam";
-    [Hyperparameter(Description = "learning-rate decay per epoch; 1 for none")] public double LrDecay { get; init; } = 1.0;
-    [Hyperparameter(Description = "scheduler interval: epoch or step")] public string LrInterval { get; init; } = "epoch";
-    [Hyperparameter(Description = "scheduler frequency")] public int LrFrequency { get; init; } = 1;
-    [Hyperparameter(Description = "dropout after the hidden layer")] public double Dropout { get; init; } = 0.0;
+    [Hyperparameter(Min = 0)] public double LearningRate { get; init; } = 0.05;
+    [Hyperparameter(Choices = new[] { "adam", "sgd" })] public string Optimizer { get; init; } = "adam";
+    [Hyperparameter(Description = "learning-rate decay per epoch; 1 for none", Min = 0, Max = 1)] public double LrDecay { get; init; } = 1.0;
+    [Hyperparameter(Description = "scheduler interval: epoch or step", Choices = new[] { "epoch", "step" })] public string LrInterval { get; init; } = "epoch";
+    [Hyperparameter(Description = "scheduler frequency", Min = 1)] public int LrFrequency { get; init; } = 1;
+    [Hyperparameter(Description = "dropout after the hidden layer", Min = 0, Max = 1)] public double Dropout { get; init; } = 0.0;
 
     private readonly Linear fc1 = Linear(4, hidden);
     private readonly Linear fc2 = Linear(hidden, 3);

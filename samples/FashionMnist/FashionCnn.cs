@@ -8,24 +8,27 @@ namespace FashionMnist;
 
 /// <summary>
 /// The seed's CNN for Fashion-MNIST: two conv blocks (conv 3x3, ReLU, 2x2 max-pool) and a linear classifier.
-/// The hyperparameters are the seed's config; the generator turns them into <c>FashionCnn.HParams</c>.
+/// The hyperparameters are the seed's config; the generator turns them into <c>FashionCnn.HParams</c>. Their ranges
+/// are checked wherever values come in (command line, config file, checkpoint, <c>Create</c>), before any layer is built:
+/// a 0-channel conv or a 0-sample batch fails with a one-line message instead of a TorchSharp error. The filter counts
+/// stop at 1024, far beyond the seed's 64/128, so a mistyped count cannot allocate gigabytes.
 /// </summary>
 [LightningModule]
 public partial class FashionCnn(
-    [Hyperparameter(Description = "channels of the first conv block")] int filters1 = 64,
-    [Hyperparameter(Description = "channels of the second conv block")] int filters2 = 128)
+    [Hyperparameter(Description = "channels of the first conv block", Min = 1, Max = 1024)] int filters1 = 64,
+    [Hyperparameter(Description = "channels of the second conv block", Min = 1, Max = 1024)] int filters2 = 128)
     : Module<Tensor, Tensor>(nameof(FashionCnn))
 {
-    [Hyperparameter(Description = "learning rate")]
+    [Hyperparameter(Description = "learning rate", Min = 0)]
     public double Lr { get; init; } = 1e-3;
 
-    [Hyperparameter(Description = "adam, adamw or sgd")]
+    [Hyperparameter(Description = "the optimizer", Choices = new[] { "adam", "adamw", "sgd" })]
     public string Optimizer { get; init; } = "adam";
 
-    [Hyperparameter(Description = "samples per batch")]
+    [Hyperparameter(Description = "samples per batch", Min = 1)]
     public int BatchSize { get; init; } = 64;
 
-    [Hyperparameter(Description = "learning-rate decay per epoch")]
+    [Hyperparameter(Description = "learning-rate decay per epoch", Min = 0, Max = 1)]
     public double LrDecay { get; init; } = 0.7;
 
     private readonly Sequential conv1 = Block(1, filters1);
@@ -71,7 +74,8 @@ public partial class FashionCnn(
     [ConfigureOptimizers]
     private Optimization ConfigureOptimizers()
     {
-        torch.optim.Optimizer optimizer = Optimizer.ToLowerInvariant() switch
+        // Choices lets only these three in from the command line, config files and checkpoints; the last arm catches a value set in code.
+        torch.optim.Optimizer optimizer = Optimizer switch
         {
             "adam" => torch.optim.Adam(parameters(), lr: Lr),
             "adamw" => torch.optim.AdamW(parameters(), lr: Lr),

@@ -17,11 +17,11 @@ namespace IgniteStyle;
 /// </summary>
 [LightningModule]
 public partial class IgniteModel(
-    [Hyperparameter(Description = "input features")] int features = 6,
-    [Hyperparameter(Description = "classes")] int classes = 3,
-    [Hyperparameter(Description = "hidden units")] int hidden = 32) : Module<Tensor, Tensor>(nameof(IgniteModel))
+    [Hyperparameter(Description = "input features", Min = 1)] int features = 6,
+    [Hyperparameter(Description = "classes", Min = 2)] int classes = 3,
+    [Hyperparameter(Description = "hidden units", Min = 1)] int hidden = 32) : Module<Tensor, Tensor>(nameof(IgniteModel))
 {
-    [Hyperparameter(Description = "SGD learning rate")] public double Lr { get; init; } = 0.1;
+    [Hyperparameter(Description = "SGD learning rate", Min = 0)] public double Lr { get; init; } = 0.1;
 
     private readonly Sequential net = Sequential(Linear(features, hidden), ReLU(), Linear(hidden, classes));
     private readonly BalancedAccuracy _balanced = new(ClassificationTask.Multiclass, classes);

@@ -10,11 +10,11 @@ namespace TabularClassifier;
 /// <summary>The seed's tabular classifier: 10 features -> 32 -> 64 -> 1 with ReLU, binary, BCE with logits.</summary>
 [LightningModule]
 public partial class TabularModel(
-    [Hyperparameter(Description = "input features")] int features = 10,
-    [Hyperparameter(Description = "first hidden layer")] int hidden1 = 32,
-    [Hyperparameter(Description = "second hidden layer")] int hidden2 = 64) : Module<Tensor, Tensor>(nameof(TabularModel))
+    [Hyperparameter(Description = "input features", Min = 1)] int features = 10,
+    [Hyperparameter(Description = "first hidden layer", Min = 1)] int hidden1 = 32,
+    [Hyperparameter(Description = "second hidden layer", Min = 1)] int hidden2 = 64) : Module<Tensor, Tensor>(nameof(TabularModel))
 {
-    [Hyperparameter(Description = "Adam learning rate")] public double Lr { get; init; } = 1e-3;
+    [Hyperparameter(Description = "Adam learning rate", Min = 0)] public double Lr { get; init; } = 1e-3;
 
     private readonly Sequential net = Sequential(
         Linear(features, hidden1), ReLU(),

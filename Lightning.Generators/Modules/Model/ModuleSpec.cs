@@ -46,6 +46,7 @@ internal enum HyperparameterKind { Boolean, Int32, Int64, Single, Double, String
 /// <param name="JsonName">The snake_case name used in JSON, tables and command lines.</param>
 /// <param name="TypeName">The fully qualified type.</param>
 /// <param name="DefaultValue">The default as a C# literal, or null when there is none.</param>
+/// <param name="Range">The values it accepts ([Hyperparameter(Min = ..., Max = ..., Choices = ...)]), or null for any.</param>
 internal sealed record HyperparameterSpec(
     string MemberName,
     string PropertyName,
@@ -54,7 +55,8 @@ internal sealed record HyperparameterSpec(
     string TypeName,
     HyperparameterKind Kind,
     string? DefaultValue,
-    string? Description);
+    string? Description,
+    Hyperparameters.Model.RangeSpec? Range);
 
 /// <summary>A step method: its name, what it takes and what it returns.</summary>
 internal sealed record StepSpec(
