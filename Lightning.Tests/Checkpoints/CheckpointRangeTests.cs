@@ -110,6 +110,20 @@ public sealed class CheckpointRangeTests : IDisposable
     }
 
     [Fact]
+    public void AHugeModuleFromSavedHyperparametersIsRefusedOnTheMetaDeviceBeforeAnyWeightIsAllocated()
+    {
+        using var module = new UncheckedWidth();
+        // 4 x 200,000,000 floats would be 3.2 GB: built on the meta device, its shapes are compared with the file's first.
+        var path = SavedWithHParams(module, "{\"width\": 200000000, \"out_of_memory\": false}");
+        long before = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64;
+        var e = Assert.Throws<CheckpointException>(() => UncheckedWidth.LoadFromCheckpoint(path));
+        Assert.Contains("its weights do not fit the module: 'fc.weight' is Float32 [3, 4] in the file but Float32 [200000000, 4] in the module", e.Message);
+        long grown = System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 - before;
+        Assert.True(grown < 500_000_000, $"peak working set grew by {grown} bytes");
+        Assert.Equal(DeviceType.CPU, get_default_device().type);   // the default device is restored
+    }
+
+    [Fact]
     public void OutOfMemoryWhileBuildingIsACheckpointException()
     {
         using var module = new UncheckedWidth();
