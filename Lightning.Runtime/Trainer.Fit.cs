@@ -177,7 +177,7 @@ public sealed partial class Trainer
             string epochsText = maxEpochs == int.MaxValue ? "?" : (maxEpochs - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
             for (int epoch = startEpoch; epoch < maxEpochs; epoch++)
             {
-                if (AgreeOnStop() || (maxSteps >= 0 && GlobalStep >= maxSteps)) break;
+                if ((AgreeOnStop() && CanStopEarly(epoch)) || (maxSteps >= 0 && GlobalStep >= maxSteps)) break;
                 CurrentEpoch = epoch;
                 LastEpochValidated = false;
                 run.EpochValidation = null;
@@ -249,6 +249,16 @@ public sealed partial class Trainer
             if (failedAtStart && createdLogDir is not null) RemoveRunFolder(createdLogDir);
         }
     }
+
+    /// <summary>
+    /// Whether a requested stop may take effect after <paramref name="epochsDone"/> epochs: MinEpochs and MinSteps are met
+    /// (Lightning's <c>FitLoop._can_stop_early</c>).
+    /// </summary>
+    internal bool CanStopEarly(int epochsDone) =>
+        (Options.MinEpochs is not int minEpochs || epochsDone >= minEpochs) && (Options.MinSteps is not long minSteps || GlobalStep >= minSteps);
+
+    /// <summary>True while a fit with validation batches runs (Lightning's <c>trainer.enable_validation</c>).</summary>
+    public bool HasValidation => _run?.Validate is not null;
 
     /// <summary>The data-parallel context of the current fit (Strategy "ddp"), or null.</summary>
     public Lightning.Distributed.DataParallel? Distributed { get; private set; }
@@ -475,7 +485,7 @@ public sealed partial class Trainer
         var checkpoints = Options.Callbacks.OfType<Callbacks.ModelCheckpoint>().ToList();
         var path = ckptPath switch
         {
-            "last" => checkpoints.Select(c => c.LastModelPath).FirstOrDefault(p => p is not null)
+            "last" => checkpoints.Select(c => c.LatestSavedPath ?? c.LastModelPath).FirstOrDefault(p => p is not null)
                 ?? LatestIn(checkpoints, "last") ?? throw new LightningException(
                     "Fit(ckptPath: \"last\") needs a ModelCheckpoint in TrainerOptions.Callbacks that has saved a checkpoint (in this process or in its DirPath); pass a path instead."),
             "best" => checkpoints.Select(c => c.BestModelPath).FirstOrDefault(p => p is not null)

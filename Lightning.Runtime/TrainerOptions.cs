@@ -15,6 +15,15 @@ public sealed record TrainerOptions
     /// <summary>Stop after this many optimizer steps; -1 for no limit.</summary>
     public long MaxSteps { get; init; } = -1;
 
+    /// <summary>
+    /// Train at least this many epochs: a stop asked before (by EarlyStopping, say) waits until they are done, as Lightning's
+    /// <c>min_epochs</c>. Null: no minimum.
+    /// </summary>
+    public int? MinEpochs { get; init; }
+
+    /// <summary>Take at least this many optimizer steps before a requested stop takes effect (Lightning's <c>min_steps</c>). Null: no minimum.</summary>
+    public long? MinSteps { get; init; }
+
     /// <summary>How many training batches each epoch uses (a count or a fraction).</summary>
     public BatchLimit LimitTrainBatches { get; init; } = BatchLimit.All;
 
@@ -149,6 +158,8 @@ public sealed record TrainerOptions
         static void Fail(string member, string problem) => throw new OptionException(nameof(TrainerOptions), member, problem);
         if (MaxEpochs is < -1) Fail(nameof(MaxEpochs), $"is {MaxEpochs}; expected -1 (no limit) or 0 or more");
         if (MaxSteps < -1) Fail(nameof(MaxSteps), $"is {MaxSteps}; expected -1 (no limit) or 0 or more");
+        if (MinEpochs is < 0) Fail(nameof(MinEpochs), $"is {MinEpochs}; expected 0 or more (or null for no minimum)");
+        if (MinSteps is < 0) Fail(nameof(MinSteps), $"is {MinSteps}; expected 0 or more (or null for no minimum)");
         if (FastDevRun < 0) Fail(nameof(FastDevRun), $"is {FastDevRun}; expected 0 (off) or a number of batches");
         if (NumSanityValSteps < -1) Fail(nameof(NumSanityValSteps), $"is {NumSanityValSteps}; expected -1 (all) or 0 or more");
         if (AccumulateGradBatches < 1) Fail(nameof(AccumulateGradBatches), $"is {AccumulateGradBatches}; expected at least 1");

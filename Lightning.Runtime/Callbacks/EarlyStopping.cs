@@ -31,6 +31,15 @@ public sealed class EarlyStopping : Callback
     /// <summary>Stop as soon as the metric is worse than this (e.g. a loss that diverged).</summary>
     public double? DivergenceThreshold { get; init; }
 
+    /// <summary>
+    /// Check at the end of the training epoch (true) or at the end of each validation run (false). Default (null), as
+    /// Lightning's <c>EarlyStopping.setup</c>: at the epoch's end when validation runs once at the end of every epoch (or
+    /// there is none), else after each validation run, so an epoch without validation is never checked.
+    /// </summary>
+    public bool? CheckOnTrainEpochEnd { get; init; }
+
+    private bool _checkOnTrainEpochEnd;
+
     /// <summary>Checks in a row without improvement.</summary>
     public int WaitCount { get; private set; }
 
@@ -51,22 +60,27 @@ public sealed class EarlyStopping : Callback
         if (Mode is not ("min" or "max")) throw new LightningException($"EarlyStopping.Mode is '{Mode}': expected \"min\" or \"max\".");
         if (Patience < 0) throw new LightningException($"EarlyStopping.Patience is {Patience}: expected 0 or more.");
         if (MinDelta < 0) throw new LightningException($"EarlyStopping.MinDelta is {MinDelta}: expected 0 or more (it applies in the direction of Mode).");
+        _checkOnTrainEpochEnd = CheckOnTrainEpochEnd ?? (trainer.Options.ValCheckInterval == BatchLimit.All && trainer.Options.CheckValEveryNEpoch == 1);
         WaitCount = 0;
         BestScore = Maximize ? double.NegativeInfinity : double.PositiveInfinity;
         StoppedEpoch = null;
         Reason = null;
     }
 
-    public override void OnValidationEnd(Trainer trainer, ILightningModule module) => Check(trainer);
+    public override void OnValidationEnd(Trainer trainer, ILightningModule module)
+    {
+        if (!_checkOnTrainEpochEnd) Check(trainer);
+    }
 
     public override void OnTrainEpochEnd(Trainer trainer, ILightningModule module)
     {
-        if (!trainer.LastEpochValidated) Check(trainer);
+        if (_checkOnTrainEpochEnd) Check(trainer);
     }
 
     private void Check(Trainer trainer)
     {
         if (trainer.Options.FastDevRun > 0 || !trainer.IsFitting) return;
+        // MinEpochs / MinSteps: the trainer does not stop before them (Lightning's fit loop ignores should_stop until then).
         var reason = Evaluate(trainer.MonitoredMetric(nameof(EarlyStopping), Monitor));
         if (reason is null) return;
         Reason = reason;

@@ -9,6 +9,8 @@ internal static class TrainerCliOptions
     {
         CliOption<TrainerOptions>.Create("max_epochs", "Stop after this many epochs (-1: no limit; default 1000 when max_steps is unset)", o => o.MaxEpochs, (o, v) => o with { MaxEpochs = v }),
         CliOption<TrainerOptions>.Create("max_steps", "Stop after this many optimizer steps (-1: no limit)", o => o.MaxSteps, (o, v) => o with { MaxSteps = v }),
+        CliOption<TrainerOptions>.Create("min_epochs", "Train at least this many epochs before a requested stop (null: no minimum)", o => o.MinEpochs, (o, v) => o with { MinEpochs = v }),
+        CliOption<TrainerOptions>.Create("min_steps", "Take at least this many optimizer steps before a requested stop (null: no minimum)", o => o.MinSteps, (o, v) => o with { MinSteps = v }),
         CliOption<TrainerOptions>.Create("max_time", "Stop after this much training time, DD:HH:MM:SS", o => o.MaxTime, (o, v) => o with { MaxTime = v }),
         CliOption<TrainerOptions>.Create("limit_train_batches", "Training batches per epoch: a count or a fraction", o => o.LimitTrainBatches, (o, v) => o with { LimitTrainBatches = v }),
         CliOption<TrainerOptions>.Create("limit_val_batches", "Validation batches per run: a count or a fraction", o => o.LimitValBatches, (o, v) => o with { LimitValBatches = v }),

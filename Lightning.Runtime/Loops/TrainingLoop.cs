@@ -76,7 +76,8 @@ public sealed class TrainingLoop
 
     /// <summary>True when batch <paramref name="batchIdx"/> should run: within the batch limit, the step limit, and no stop was requested.</summary>
     public bool ShouldRunBatch(long batchIdx) =>
-        batchIdx < _batchLimit && !(_distributed ? _trainer.AgreeOnStop() : _trainer.ShouldStop) && (_maxSteps < 0 || _trainer.GlobalStep < _maxSteps);
+        batchIdx < _batchLimit && !((_distributed ? _trainer.AgreeOnStop() : _trainer.ShouldStop) && _trainer.CanStopEarly(_trainer.CurrentEpoch))
+        && (_maxSteps < 0 || _trainer.GlobalStep < _maxSteps);
 
     /// <summary>Called after the batch is on the device, before the training step.</summary>
     public void OnBatchStart(long batchIdx, long batchSize)

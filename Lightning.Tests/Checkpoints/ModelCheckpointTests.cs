@@ -80,7 +80,9 @@ public class ModelCheckpointTests : IDisposable
         File.WriteAllText(foreign, "not ours");
         var checkpoint = new ModelCheckpoint { DirPath = _dir, Filename = "fixed", SaveTopK = -1 };
         Fit(checkpoint, epochs: 2);
-        Assert.Equal(new[] { "fixed-v1.ckpt", "fixed-v2.ckpt", "fixed.ckpt" }, Files());
+        // Lightning's _save_none_monitor_checkpoint passes best_model_path as the file that may be replaced, so a constant name
+        // is overwritten by the next epoch's save (fixed-v1 twice); the foreign file is never touched.
+        Assert.Equal(new[] { "fixed-v1.ckpt", "fixed.ckpt" }, Files());
         Assert.Equal("not ours", File.ReadAllText(foreign));
     }
 
@@ -100,7 +102,7 @@ public class ModelCheckpointTests : IDisposable
     [InlineData("{epoch}-{val_loss:.2f}", "epoch=2-val_loss=0.02")]
     [InlineData("modelo-{val_acc:.5f}", "modelo-val_acc=0.99120")]
     [InlineData("{step}", "step=1200")]
-    [InlineData("{val/loss:.1f}", "val_loss=0.0")]
+    [InlineData("{val/loss:.1f}", "val/loss=0.0")]   // a '/' makes a subfolder, as Lightning's
     public void FilenameTemplatesExpandAsLightningDoes(string template, string expected)
     {
         var metrics = new Dictionary<string, double> { ["val_loss"] = 0.0213, ["val_acc"] = 0.9912, ["val/loss"] = 0.01 };
@@ -110,7 +112,32 @@ public class ModelCheckpointTests : IDisposable
     [Fact]
     public void AnUnsupportedFormatIsAClearError()
     {
-        var e = Assert.Throws<LightningException>(() => ModelCheckpoint.FormatName("{val_loss:e}", 0, 0, new Dictionary<string, double> { ["val_loss"] = 1 }));
-        Assert.Contains("':e'", e.Message);
+        var e = Assert.Throws<LightningException>(() => ModelCheckpoint.FormatName("{val_loss:x}", 0, 0, new Dictionary<string, double> { ["val_loss"] = 1 }));
+        Assert.Contains("':x'", e.Message);
+    }
+
+    // Expected values from Lightning's tests/tests_pytorch/checkpointing/test_model_checkpoint.py
+    // (test_model_checkpoint_format_checkpoint_name) and the doctest of ModelCheckpoint.format_checkpoint_name.
+    [Theory]
+    [InlineData("{epoch:03d}-{acc}", "epoch=3,acc=0.03", true, "epoch=003-acc=0.03")]
+    [InlineData("{epoch:03d}-{epoch_test:03d}", "epoch=3,epoch_test=3", true, "epoch=003-epoch_test=003")]
+    [InlineData("{epoch},{acc:.5f}", "epoch=3,acc=0.03", true, "epoch=3,acc=0.03000")]
+    [InlineData("{epoch}_{val/loss:.5f}", "epoch=4,val/loss=0.03", true, "epoch=4_val/loss=0.03000")]
+    [InlineData("epoch={epoch:03d}-val_acc={val/acc}", "epoch=3,val/acc=0.03", false, "epoch=003-val_acc=0.03")]
+    [InlineData("mAP@0.50={val/mAP@0.50:.4f}", "val/mAP@0.50=0.2", false, "mAP@0.50=0.2000")]
+    [InlineData("{epoch}", "epoch=0", true, "epoch=0")]
+    [InlineData("{epoch:03d}", "epoch=5", true, "epoch=005")]
+    [InlineData("{epoch}-{val_loss:.2f}", "epoch=2,val_loss=0.123456", true, "epoch=2-val_loss=0.12")]
+    [InlineData("{epoch:d}", "epoch=2,val_loss=0.12", true, "epoch=2")]
+    [InlineData("epoch={epoch}-validation_loss={val_loss:.2f}", "epoch=2,val_loss=0.123456", false, "epoch=2-validation_loss=0.12")]
+    [InlineData("{missing:d}", "", true, "missing=0")]
+    [InlineData("{step}", "step=0", true, "step=0")]
+    [InlineData("{val_loss:.3e}", "val_loss=0.0123456", true, "val_loss=1.235e-02")]
+    [InlineData("{val_loss}", "val_loss=3", true, "val_loss=3.0")]
+    public void FilenameTemplatesGiveLightningsNames(string template, string values, bool autoInsert, string expected)
+    {
+        var metrics = values.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('='))
+            .ToDictionary(p => p[0], p => double.Parse(p[1], CultureInfo.InvariantCulture));
+        Assert.Equal(expected, Lightning.Callbacks.FilenameTemplate.Format(template, metrics, autoInsert));
     }
 }
