@@ -1,0 +1,23 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Lightning.Tests.Probe;
+
+// The child process of Lightning.Tests/Checkpoints/CheckpointFuzzTests (run it by hand the same way):
+//   dotnet Lightning.Tests.Probe.dll make DIR      trains FuzzNet 2 epochs; writes DIR/last.ckpt, DIR/mid.ckpt, DIR/weights.ckpt
+//   dotnet Lightning.Tests.Probe.dll load          reads checkpoint paths from stdin, one a line; for each prints
+//       START <path>
+//       PART load|fit ok|clean|unhandled <type> <message>
+//       RESULT <path> ok|clean|unhandled <type> <message> <peak-rss-kb>
+switch (args.FirstOrDefault())
+{
+    case "make" when args.Length == 2:
+        Console.WriteLine(BaseCheckpoints.Make(args[1]));
+        return 0;
+    case "load" when args.Length == 1:
+        return LoadProbe.Run(Console.In, Console.Out);
+    default:
+        Console.Error.WriteLine("usage: make DIR | load (paths on stdin)");
+        return 2;
+}
