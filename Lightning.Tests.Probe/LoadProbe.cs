@@ -22,7 +22,12 @@ public static class LoadProbe
 
     public static int Run(TextReader input, TextWriter output)
     {
-        var scratch = Directory.CreateTempSubdirectory("lightning-probe-").FullName;
+        // The resumed fits write checkpoints here. A child that aborts cannot clean up, so the parent may give a folder
+        // of its own to put it in (env LIGHTNING_PROBE_SCRATCH) and delete that.
+        var root = Environment.GetEnvironmentVariable("LIGHTNING_PROBE_SCRATCH");
+        var scratch = string.IsNullOrEmpty(root)
+            ? Directory.CreateTempSubdirectory("lightning-probe-").FullName
+            : Directory.CreateDirectory(Path.Combine(root, "probe-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture))).FullName;
         try
         {
             var (train, val) = FuzzRun.Loaders();

@@ -103,6 +103,7 @@ public sealed partial class CheckpointFuzzTests : IDisposable
             foreach (var r in failures) File.Copy(r.Variant.Path, Path.Combine(kept, Path.GetFileName(r.Variant.Path)), overwrite: true);
             File.WriteAllLines(Path.Combine(kept, "manifest.tsv"), failures.Select(r => Path.Combine(kept, Path.GetFileName(r.Variant.Path)) + "\t" + r.Variant.Name));
             Directory.Delete(variantsDir, recursive: true);
+            if (Directory.Exists(Path.Combine(_dir, "scratch"))) Directory.Delete(Path.Combine(_dir, "scratch"), recursive: true);
         }
 
         Assert.True(variants.Count >= 1000, $"only {variants.Count} variants");
@@ -222,6 +223,7 @@ public sealed partial class CheckpointFuzzTests : IDisposable
             };
             start.ArgumentList.Add(program);
             start.ArgumentList.Add("load");
+            start.Environment["LIGHTNING_PROBE_SCRATCH"] = Path.Combine(workDir, "scratch");
             var process = Process.Start(start)!;
             var lines = new BlockingCollection<string?>();
             process.ErrorDataReceived += (_, e) =>
