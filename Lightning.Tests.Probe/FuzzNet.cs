@@ -95,10 +95,9 @@ public static class FuzzRun
         Output = TextWriter.Null,
         Callbacks = new List<ICallback>
         {
-            new ModelCheckpoint
-            {
-                DirPath = checkpointDir, SaveTopK = -1, SaveLast = true, EveryNEpochs = 1, EveryNTrainSteps = EveryNTrainSteps,
-            },
+            // Epoch and step triggers exclude each other (as Lightning's), so two callbacks: one per epoch with last.ckpt, one per 5 steps.
+            new ModelCheckpoint { DirPath = checkpointDir, SaveTopK = -1, SaveLast = true, EveryNEpochs = 1 },
+            new ModelCheckpoint { DirPath = checkpointDir, SaveTopK = -1, EveryNTrainSteps = EveryNTrainSteps },
             new EarlyStopping { Monitor = "val_loss", Patience = 3 },
         },
     };

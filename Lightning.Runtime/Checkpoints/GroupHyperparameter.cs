@@ -58,14 +58,18 @@ internal readonly record struct NumberRange(double Min, double Below)
     public static NumberRange Fraction => new(0, 1);
 
     /// <summary>Whether <paramref name="value"/> is allowed.</summary>
-    public bool Contains(double value) => double.IsFinite(value) && value >= Min && value < Below;
+    /// <remarks>
+    /// Every value must also fit a float32 (|value| at most <see cref="float.MaxValue"/>): libtorch applies these to float
+    /// parameters and raises an error TorchSharp does not catch cleanly for one that overflows (seen with lr = 1e308).
+    /// </remarks>
+    public bool Contains(double value) => double.IsFinite(value) && Math.Abs(value) <= float.MaxValue && value >= Min && value < Below;
 
     /// <summary>The range in words, for messages.</summary>
     public override string ToString()
     {
         var ci = CultureInfo.InvariantCulture;
         if (double.IsPositiveInfinity(Below))
-            return double.IsNegativeInfinity(Min) ? "a finite number" : string.Create(ci, $"a finite number >= {Min}");
+            return double.IsNegativeInfinity(Min) ? "a finite number within float32's range" : string.Create(ci, $"a number >= {Min} within float32's range");
         return string.Create(ci, $"a number in [{Min}, {Below})");
     }
 }

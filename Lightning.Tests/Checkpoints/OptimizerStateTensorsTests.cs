@@ -382,9 +382,10 @@ public sealed class OptimizerStateTensorsTests : IDisposable
             case "unknown_type": json["type"] = "lamb"; expected = "its type 'lamb' is not one this version reads"; break;
             case "type_not_string": json["type"] = 3; expected = "it has no 'type' string"; break;
             case "lr_string": groups[0]!["lr"] = "0.05"; expected = "param_groups[0].lr is a string (\"0.05\"), not a number"; break;
-            case "negative_lr": groups[1]!["lr"] = -0.01; expected = "param_groups[1].lr is -0.01; it must be a finite number >= 0"; break;
+            case "negative_lr": groups[1]!["lr"] = -0.01; expected = "param_groups[1].lr is -0.01; it must be a number >= 0 within float32's range"; break;
             case "nan_eps": raw = WithEps("NaN"); expected = "metadata 'optimizer' is invalid: it is not valid JSON"; break;
-            case "infinite_eps": raw = WithEps("1e999"); expected = "param_groups[0].eps is 1e999; it must be a finite number >= 0"; break;
+            case "infinite_eps": raw = WithEps("1e999"); expected = "param_groups[0].eps is 1e999; it must be a number >= 0 within float32's range"; break;
+            case "huge_lr": groups[0]!["lr"] = 1e308; expected = "param_groups[0].lr is 1E+308; it must be a number >= 0 within float32's range"; break;
             case "null_eps": groups[1]!["eps"] = null; expected = "param_groups[1].eps is null, not a number"; break;
             case "beta_one": groups[0]!["betas"] = new JsonArray(0.9, 1.0); expected = "param_groups[0].betas[1] is 1; it must be a number in [0, 1)"; break;
             case "negative_beta": groups[1]!["betas"] = new JsonArray(-0.1, 0.99); expected = "param_groups[1].betas[0] is -0.1"; break;
@@ -428,6 +429,7 @@ public sealed class OptimizerStateTensorsTests : IDisposable
     [InlineData("negative_lr")]
     [InlineData("nan_eps")]
     [InlineData("infinite_eps")]
+    [InlineData("huge_lr")]
     [InlineData("null_eps")]
     [InlineData("beta_one")]
     [InlineData("negative_beta")]
@@ -497,7 +499,7 @@ public sealed class OptimizerStateTensorsTests : IDisposable
         foreach (var (_, t) in tensors) t.Dispose();
 
         var e = Assert.Throws<CheckpointException>(() => new Trainer(Options(2, _dir)).Fit(Fresh("adam", 3).Model, Loader(), ckptPath: bad));
-        Assert.Contains($"Checkpoint '{bad}': its metadata 'optimizer' is invalid: param_groups[0].eps is -1; it must be a finite number >= 0", e.Message);
+        Assert.Contains($"Checkpoint '{bad}': its metadata 'optimizer' is invalid: param_groups[0].eps is -1; it must be a number >= 0 within float32's range", e.Message);
     }
 
     // ------------------------------------------------------------------ TorchSharp's blob
