@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace Lightning.Tests.Data;
 
+[Collection(TensorCountCollection.Name)]   // counts every live tensor of the process: nothing else may run meanwhile
 public sealed class TensorDataLoaderTests
 {
     /// <summary>Sample i has inputs [2i, 2i+1] and target 10i, so each batch shows which samples it holds.</summary>
@@ -253,4 +254,11 @@ public sealed class TensorDataLoaderTests
         Assert.Equal(before, Tensor.TotalCount);
         Assert.Throws<LightningException>(() => new Lightning.Data.TensorDataLoader(x, y, 4) { Prefetch = -1 });
     }
+}
+
+/// <summary>Tests that count the process's live tensors (Tensor.TotalCount) run alone, after the parallel ones.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TensorCountCollection
+{
+    public const string Name = "Tensor count";
 }
