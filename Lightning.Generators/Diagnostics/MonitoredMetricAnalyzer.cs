@@ -68,7 +68,8 @@ public sealed class MonitoredMetricAnalyzer : DiagnosticAnalyzer
                 var names = logged.Keys.ToList();
                 foreach (var (monitor, location) in monitors)
                 {
-                    if (logged.ContainsKey(monitor)) continue;
+                    // "epoch" and "step" are always there: the trainer adds them to the monitor candidates, as Lightning's.
+                    if (logged.ContainsKey(monitor) || monitor is "epoch" or "step") continue;
                     var closest = names.OrderBy(n => Distance(n, monitor)).ThenBy(n => n, StringComparer.Ordinal).FirstOrDefault();
                     var hint = closest is null ? "" : $"; did you mean '{closest}'?";
                     c.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.MonitoredMetricNotLogged, location, monitor, hint));

@@ -29,6 +29,11 @@ public class MonitoredMetricAnalyzerTests
     [Fact]
     public Task ALoggedMetricIsFine() => AssertCleanAsync(WithCheckpoint("\"val_loss\""));
 
+    [Theory]
+    [InlineData("\"epoch\"")]
+    [InlineData("\"step\"")]
+    public Task EpochAndStepAreAlwaysMonitorCandidates(string monitor) => AssertCleanAsync(WithCheckpoint(monitor));
+
     [Fact]
     public Task AConstantThatNamesALoggedMetricIsFine() => AssertCleanAsync(
         WithCheckpoint("Keys.ValLoss") + "\npublic static class Keys { public const string ValLoss = \"val_loss\"; }\n");
