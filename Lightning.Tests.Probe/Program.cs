@@ -12,6 +12,8 @@ using Lightning.Tests.Probe;
 //       PART load|fit ok|clean|unhandled <type> <message>
 //       RESULT <path> ok|clean|unhandled <type> <message> <peak-rss-kb>
 //   e.g.  cut -f1 OUT/manifest.tsv | dotnet Lightning.Tests.Probe.dll load
+//   dotnet Lightning.Tests.Probe.dll save-loop DIR trains for ever with a checkpoint after every step (killed by KilledSaveTests)
+//   dotnet Lightning.Tests.Probe.dll verify DIR    loads every DIR/*.ckpt; exit 1 if any does not load
 switch (args.FirstOrDefault())
 {
     case "make" when args.Length == 2:
@@ -24,9 +26,13 @@ switch (args.FirstOrDefault())
         Console.WriteLine(variants.Count.ToString(CultureInfo.InvariantCulture) + " variants in " + args[2]);
         return 0;
     }
+    case "save-loop" when args.Length == 2:
+        return SaveLoop.Run(args[1]);
+    case "verify" when args.Length == 2:
+        return SaveLoop.Verify(args[1], Console.Out);
     case "load" when args.Length == 1:
         return LoadProbe.Run(Console.In, Console.Out);
     default:
-        Console.Error.WriteLine("usage: make DIR | gen DIR OUT | load (paths on stdin)");
+        Console.Error.WriteLine("usage: make DIR | gen DIR OUT | load (paths on stdin) | save-loop DIR | verify DIR");
         return 2;
 }
