@@ -101,7 +101,9 @@ public sealed partial class Trainer
             Loggers = loggers,
             OwnedLoggers = Options.Loggers is null ? loggers : new List<ILightningLogger>(),
             Validate = val is null ? null : () => RunEvaluation(model, validation!.RunValidation, val, Stage.Validate, valLimit, "Validation", progress),
-            ValCheckBatches = ValCheckBatches(epochBatches),
+            // fast_dev_run validates once at the end of its one epoch (Lightning's trainer/setup.py sets val_check_interval = 1.0
+            // and check_val_every_n_epoch = 1).
+            ValCheckBatches = fastDev ? long.MaxValue : ValCheckBatches(epochBatches),
         };
         _run = run;
         _lastRun = run;
@@ -153,12 +155,15 @@ public sealed partial class Trainer
             run.Callbacks.FitStart();
             if (resume is not null && callbackStates is not null) RestoreCallbackStates(run.Callbacks, callbackStates.RootElement, resume.Path);
 
-            // Sanity check: a few validation batches before training, so a bug there shows up in seconds.
-            if (val is not null && !fastDev && Options.NumSanityValSteps != 0)
+            // Sanity check: a few validation batches before training, so a bug there shows up in seconds. At most the
+            // batches a validation run has (Lightning's evaluation_loop: min(num_sanity_val_steps, max_batches)), and none
+            // when that is 0 (Lightning's _run_sanity_check needs limit_val_batches > 0).
+            long sanityBatches = val is null || fastDev || Options.NumSanityValSteps == 0 ? 0
+                : Math.Min(Options.NumSanityValSteps < 0 ? long.MaxValue : Options.NumSanityValSteps, valLimit.Resolve(CountOf(val)));
+            if (sanityBatches > 0)
             {
                 run.Callbacks.SanityCheckStart();
-                var limit = Options.NumSanityValSteps < 0 ? valLimit : BatchLimit.Batches(Options.NumSanityValSteps);
-                RunEvaluation(model, validation!.RunValidation, val, Stage.Validate, limit, "Sanity check", progress);
+                RunEvaluation(model, validation!.RunValidation, val!, Stage.Validate, BatchLimit.Batches(sanityBatches), "Sanity check", progress);
                 run.Callbacks.SanityCheckEnd();
             }
 
@@ -198,7 +203,7 @@ public sealed partial class Trainer
                 Publish(epochMetrics);
 
                 // Validation after the epoch, unless it ran within the epoch (ValCheckInterval).
-                if (ValidationEpoch(epoch) && run.Validate is not null && Options.ValCheckInterval == BatchLimit.All)
+                if (ValidationEpoch(epoch) && run.Validate is not null && run.ValCheckBatches == long.MaxValue)
                     ValidateWithinFit(run);
                 if (run.EpochValidation is not null) epochMetrics.AddRange(run.EpochValidation);
 
@@ -309,7 +314,7 @@ public sealed partial class Trainer
     private static List<ILightningLogger> DefaultLoggers() => new() { new CsvLogger(), new PlotLogger() };
 
     /// <summary>True when epoch <paramref name="epoch"/> (from 0) validates, per <see cref="TrainerOptions.CheckValEveryNEpoch"/>.</summary>
-    private bool ValidationEpoch(int epoch) => Options.CheckValEveryNEpoch is not int n || (epoch + 1) % n == 0;
+    private bool ValidationEpoch(int epoch) => Options.FastDevRun > 0 || Options.CheckValEveryNEpoch is not int n || (epoch + 1) % n == 0;
 
     /// <summary>Training batches between validations within epochs; <see cref="long.MaxValue"/> when validation runs only at epoch ends.</summary>
     private long ValCheckBatches(long epochBatches)

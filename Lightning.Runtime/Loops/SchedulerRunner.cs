@@ -39,10 +39,14 @@ internal sealed class SchedulerRunner
     /// <summary>Scheduler steps taken so far in this fit (including replayed ones).</summary>
     public int Steps { get; private set; }
 
-    /// <summary>After each optimizer step (<see cref="SchedulerInterval.Step"/>).</summary>
-    public void AfterOptimizerStep(long globalStep)
+    /// <summary>
+    /// After each optimizer step (<see cref="SchedulerInterval.Step"/>) at training batch <paramref name="batchIdx"/> of the
+    /// epoch: every <see cref="Optimization.Frequency"/> batches counted within the epoch, as Lightning's
+    /// <c>_update_learning_rates</c> (<c>(batch_idx + 1) % frequency == 0</c>, only on batches where the optimizer steps).
+    /// </summary>
+    public void AfterOptimizerStep(long batchIdx)
     {
-        if (Scheduler is not null && _optimization.Interval == SchedulerInterval.Step && globalStep % _optimization.Frequency == 0) Step();
+        if (Scheduler is not null && _optimization.Interval == SchedulerInterval.Step && (batchIdx + 1) % _optimization.Frequency == 0) Step();
     }
 
     /// <summary>After each training epoch (<see cref="SchedulerInterval.Epoch"/>); <paramref name="epoch"/> from 0.</summary>
@@ -88,7 +92,8 @@ internal sealed class SchedulerRunner
         if (Scheduler is null && state.ValueKind == JsonValueKind.Object && state.TryGetProperty("steps", out var saved) && saved.ValueKind == JsonValueKind.Number
             && saved.TryGetInt64(out long savedSteps) && savedSteps > 0)
             throw new Checkpoints.CheckpointException(checkpointPath, $"it was saved with a learning-rate scheduler ({savedSteps} steps), but [ConfigureOptimizers] now returns none");
-        long most = (_optimization.Interval == SchedulerInterval.Step ? position.GlobalStep : position.EpochsEnded) / _optimization.Frequency;
+        // A step-interval scheduler steps at most once per optimizer step, an epoch-interval one once per Frequency ended epochs.
+        long most = _optimization.Interval == SchedulerInterval.Step ? position.GlobalStep : position.EpochsEnded / _optimization.Frequency;
         int steps = (int)Checkpoints.CheckpointJson.WholeNumber(Checkpoints.CheckpointJson.Required(state, "steps", checkpointPath, key),
             checkpointPath, key + ".steps", 0, Scheduler is null ? 0 : System.Math.Min(most, int.MaxValue));
         var values = new List<double>();

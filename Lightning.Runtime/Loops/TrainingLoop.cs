@@ -139,7 +139,7 @@ public sealed class TrainingLoop
         _pending = 0;
         _stepped = true;
         _trainer.GlobalStep++;
-        _scheduler.AfterOptimizerStep(_trainer.GlobalStep);
+        _scheduler.AfterOptimizerStep(_batchIdx);
     }
 
     /// <summary>Counts a step of a module that optimizes manually (one per training batch), for MaxSteps and GlobalStep.</summary>

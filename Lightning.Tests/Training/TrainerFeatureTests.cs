@@ -146,6 +146,48 @@ public sealed class TrainerFeatureTests : IDisposable
         Assert.Equal(0.00625, trainer.Optimizer!.ParamGroups.Single().LearningRate, 12);
     }
 
+    [Theory]
+    // Lightning's TrainingEpochLoop.update_lr_schedulers (src/lightning/pytorch/loops/training_epoch_loop.py): a "step"
+    // scheduler steps when (batch_idx + 1) % frequency == 0, batch_idx counted within the epoch, and only on batches where
+    // the optimizer steps (not while accumulating).
+    [InlineData(3, 1, 2)]   // batches 0..2 of 2 epochs: batch 1 of each epoch -> 2 steps (a global count would give 3)
+    [InlineData(4, 2, 4)]   // accumulating 2: the optimizer steps at batches 1 and 3 of each epoch, both count -> 4
+    public void AStepSchedulersFrequencyCountsBatchesWithinTheEpoch(int batches, int accumulate, int schedulerSteps)
+    {
+        var trainer = new Trainer(Quiet(new TrainerOptions { MaxEpochs = 2, AccumulateGradBatches = accumulate }));
+        trainer.Fit(new TinyClassifier { LrDecay = 0.5, LrInterval = "step", LrFrequency = 2 }, Train(batches));
+        Assert.Equal(0.05 * Math.Pow(0.5, schedulerSteps), trainer.Optimizer!.ParamGroups.Single().LearningRate, 12);
+    }
+
+    [Fact]
+    public void FastDevRunValidatesOnceAtTheEpochsEndWhateverTheValCheckInterval()
+    {
+        // Lightning's trainer/setup.py: fast_dev_run sets val_check_interval = 1.0 and check_val_every_n_epoch = 1.
+        foreach (var (fastDevRun, interval) in new[] { (1, BatchLimit.Batches(2)), (4, BatchLimit.Batches(2)), (2, BatchLimit.Share(0.5)) })
+        {
+            var model = new TinyClassifier();
+            var trainer = new Trainer(Quiet(new TrainerOptions { FastDevRun = fastDevRun, ValCheckInterval = interval, CheckValEveryNEpoch = 3 }));
+            trainer.Fit(model, Train(6), SyntheticData.Loader(96, 6, 16, shuffle: false));   // 6 validation batches
+            Assert.Equal(fastDevRun, model.TrainingSteps);
+            Assert.Equal(fastDevRun, model.ValidationSteps);   // one validation run of fast_dev_run batches
+        }
+    }
+
+    [Theory]
+    // Lightning's EvaluationLoop (src/lightning/pytorch/loops/evaluation_loop.py): sanity batches are
+    // min(num_sanity_val_steps, max_batches), max_batches after limit_val_batches; none when that is 0.
+    [InlineData(4, 0.0, 0)]
+    [InlineData(4, 1.0, 3)]   // 1.0 is the whole loader (3 batches)
+    [InlineData(-1, 0.5, 1)]
+    [InlineData(2, 1.0, 2)]
+    public void SanityStepsAreCappedByTheValidationLimit(int sanitySteps, double limitVal, int expected)
+    {
+        var model = new TinyClassifier();
+        var trainer = new Trainer(Quiet(new TrainerOptions { MaxEpochs = 0, NumSanityValSteps = sanitySteps, LimitValBatches = BatchLimit.Share(limitVal) }));
+        trainer.Fit(model, Train(2), SyntheticData.Loader(48, 6, 16, shuffle: false));
+        Assert.Equal(expected, model.ValidationSteps);
+    }
+
     [Fact]
     public void EpochSchedulerWithFrequencyAndTheLearningRateMonitor()
     {
