@@ -307,7 +307,16 @@ public sealed partial class Trainer
         callbacks.AddRange(Options.Callbacks);
         if (Options.EnableCheckpointing && !fastDev && !Options.Callbacks.OfType<Callbacks.ModelCheckpoint>().Any()) callbacks.Add(new Callbacks.ModelCheckpoint());
         if (Options.MaxTime is TimeSpan maxTime) callbacks.Add(new Callbacks.Timer { Duration = maxTime });
-        return callbacks;
+        // Lightning's CallbackConnector._reorder_callbacks: checkpoint callbacks last (in their own order), so a checkpoint
+        // holds what the other callbacks (EarlyStopping, a Timer) decided at the same hook.
+        var ordered = callbacks.Where(c => c is not Callbacks.ModelCheckpoint).Concat(callbacks.OfType<Callbacks.ModelCheckpoint>()).ToList();
+        // Lightning's _validate_callbacks_list: a state key names one callback's state in a checkpoint, so it must be unique.
+        var clash = ordered.Select(c => c.StateKey).Where(k => k is not null).GroupBy(k => k).FirstOrDefault(g => g.Count() > 1);
+        if (clash is not null)
+            throw new LightningException(
+                $"Two callbacks have the state key '{clash.Key}', so their states would overwrite each other in checkpoints; give them different " +
+                "settings (e.g. another Monitor or Mode) or keep one.");
+        return ordered;
     }
 
     /// <summary>Lightning's default logger (CSV, as when TensorBoard is not installed) and the curves' PNG at the end.</summary>

@@ -52,14 +52,17 @@ public static class SaveLoop
         return bad == 0 ? 0 : 1;
     }
 
-    /// <summary>Says READY once, after the first step's checkpoints are on disk.</summary>
+    /// <summary>
+    /// Says READY once, when the second step starts: the first step's checkpoints are on disk by then (a ModelCheckpoint
+    /// runs after the other callbacks at the end of a batch, as Lightning's).
+    /// </summary>
     private sealed class ReadyCallback : Callback
     {
         private bool _said;
 
-        public override void OnTrainBatchEnd(Trainer trainer, ILightningModule module, TorchSharp.torch.Tensor? loss, long batchIdx)
+        public override void OnTrainBatchStart(Trainer trainer, ILightningModule module, long batchIdx)
         {
-            if (_said) return;
+            if (_said || trainer.GlobalStep == 0) return;
             _said = true;
             Console.Out.WriteLine("READY");
             Console.Out.Flush();

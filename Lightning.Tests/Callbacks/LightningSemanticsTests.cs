@@ -132,4 +132,23 @@ public sealed class LightningSemanticsTests : IDisposable
         Assert.Equal(expectedEpochs, trainer.History.Count);
         Assert.Equal(stopStep, trainer.GlobalStep);
     }
+
+    [Fact]
+    public void ModelCheckpointsRunAfterTheOtherCallbacksAndStateKeysAreUnique()
+    {
+        // Lightning's CallbackConnector._reorder_callbacks (checkpoint callbacks last, order kept) and
+        // _validate_callbacks_list (a state key must be unique among all callbacks).
+        var dir = Path.Combine(_dir, "order");
+        var mc = new ModelCheckpoint { DirPath = dir, SaveLast = true };
+        var es = new EarlyStopping { Monitor = "loss", Patience = 5 };
+        new Trainer(Options(1, mc, es)).Fit(new TinyClassifier(), Train());   // listed first, the checkpoint still runs last
+        using var states = Lightning.Checkpoints.Checkpoint.Open(Path.Combine(dir, "last.ckpt"), "Lightning.Tests.Training.TinyClassifier").JsonMetadata("callbacks")!;
+        var saved = states.RootElement.GetProperty("EarlyStopping{monitor=loss,mode=min}");
+        Assert.Equal(System.Text.Json.JsonValueKind.Number, saved.GetProperty("best_score").ValueKind);   // epoch 0's check is in the file
+        Assert.Equal(es.BestScore, saved.GetProperty("best_score").GetDouble());
+
+        var e = Assert.Throws<LightningException>(() => new Trainer(Options(1,
+            new EarlyStopping { Monitor = "loss" }, new EarlyStopping { Monitor = "loss", Patience = 9 })).Fit(new TinyClassifier(), Train()));
+        Assert.Contains("Two callbacks have the state key 'EarlyStopping{monitor=loss,mode=min}'", e.Message);
+    }
 }
