@@ -80,9 +80,8 @@ public sealed partial class Trainer
         if (Distributed is { WorldSize: > 1 } ranks)
         {
             // One run folder for the job: rank 0 picks and creates it, the others learn its number.
-            var version = new double[] { ranks.IsGlobalZero ? VersionOf(LogDir) * (double)ranks.WorldSize : 0 };
-            ranks.AverageInPlace(version);
-            if (!ranks.IsGlobalZero) _logDir = Path.Combine(Options.DefaultRootDir, "lightning_logs", "version_" + (int)Math.Round(version[0]));
+            long version = ranks.BroadcastFromZero(ranks.IsGlobalZero ? VersionOf(LogDir) : 0);
+            if (!ranks.IsGlobalZero) _logDir = Path.Combine(Options.DefaultRootDir, "lightning_logs", "version_" + version.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         int maxEpochs = Options.MaxEpochs == -1 ? int.MaxValue : Options.ResolvedMaxEpochs;

@@ -111,6 +111,15 @@ public sealed class DataParallel
         for (int i = 0; i < values.Length; i++) values[i] /= WorldSize;
     }
 
+    /// <summary>Rank 0's <paramref name="value"/> on every rank (one MPI_Bcast), e.g. the number of the run folder rank 0 created.</summary>
+    public unsafe long BroadcastFromZero(long value)
+    {
+        if (WorldSize == 1) return value;
+        double carried = value;   // the binding has the double type; run numbers are far below 2^53
+        Mpi.BroadcastFromZero(&carried, 1, Mpi.Double);
+        return (long)carried;
+    }
+
     /// <summary>
     /// Makes every rank hold the same values: the mean across ranks where <paramref name="synced"/> is true (Lightning's
     /// sync_dist), rank 0's value elsewhere. One all-reduce for all of them.
@@ -161,11 +170,4 @@ public sealed class DataParallel
         ScalarType.Float64 => Mpi.Double,
         _ => throw new LightningException($"Data-parallel training supports float32 and float64 tensors, not {type} (use Precision \"32-true\" or \"64-true\")."),
     };
-}
-
-/// <summary>A loader that can give each rank a disjoint shard of every epoch (PyTorch's DistributedSampler).</summary>
-public interface IDistributedShard
-{
-    /// <summary>From now on, this loader yields only rank <paramref name="rank"/>'s shard of <paramref name="worldSize"/>.</summary>
-    void UseShard(int rank, int worldSize);
 }

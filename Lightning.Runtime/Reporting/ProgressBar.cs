@@ -98,13 +98,3 @@ public sealed class ProgressBar
         _out.Flush();
     }
 }
-
-/// <summary>How metric values are printed.</summary>
-public static class MetricFormat
-{
-    /// <summary>Five decimals, as in the epoch summary line (<c>loss 0.61840</c>).</summary>
-    public static string Epoch(double value) => value.ToString("0.00000", CultureInfo.InvariantCulture);
-
-    /// <summary>Four significant digits, for the progress bar.</summary>
-    public static string Short(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
-}
