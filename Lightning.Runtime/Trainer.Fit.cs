@@ -170,7 +170,8 @@ public sealed partial class Trainer
             {
                 resume.RestoreRandomState();
                 // A checkpoint written at the end of an epoch's validation comes before that epoch's scheduler step.
-                if (resume.EpochFinished && !resume.EpochEndDone && model.AutomaticOptimization) scheduler.AfterEpoch(resume.Epoch);
+                // A checkpoint written at the end of an epoch's validation comes before that epoch's plateau scheduler step.
+                if (resume.EpochFinished && !resume.EpochEndDone && model.AutomaticOptimization) scheduler.AfterEpochEnd(resume.Epoch);
                 // Epochs and batches are counted from 0, as everywhere (file names, metrics.csv, CurrentEpoch, the progress bar).
                 Out.WriteLine($"Resumed from {resume.Path}: continuing at epoch {startEpoch}, batch {startBatch}, global step {GlobalStep}.");
             }
@@ -196,6 +197,11 @@ public sealed partial class Trainer
                 loop.BeginEpoch(firstBatch, epochBatches, maxSteps);
                 model.RunTrainingEpoch(firstBatch > 0 ? new SkippedBatches<TBatch>(train, firstBatch) : train, loop);
                 loop.EndEpoch();
+                // Lightning's _num_ready_batches_reached: epoch-interval schedulers step only after an epoch that ran all its batches.
+                bool ranAllBatches = epochBatches == long.MaxValue
+                    ? !((ShouldStop && CanStopEarly(epoch)) || (maxSteps >= 0 && GlobalStep >= maxSteps))
+                    : loop.BatchesRun >= epochBatches;
+                if (ranAllBatches) loop.EpochBatchesDone();
                 run.EpochFinished = true;
                 var epochMetrics = SyncAcrossRanks(model.Metrics.RunMeans(), model.Metrics);
                 if (loop.BatchesRun == 0) { progress?.Clear(); break; }   // no batches at all
@@ -207,7 +213,7 @@ public sealed partial class Trainer
                 if (run.EpochValidation is not null) epochMetrics.AddRange(run.EpochValidation);
 
                 run.Callbacks.TrainEpochEnd();
-                if (model.AutomaticOptimization) scheduler.AfterEpoch(epoch);
+                if (model.AutomaticOptimization && ranAllBatches) scheduler.AfterEpochEnd(epoch);
                 run.EpochEndDone = true;
                 var record = new Dictionary<string, double>(StringComparer.Ordinal);
                 foreach (var (name, value) in epochMetrics) record[name] = value;

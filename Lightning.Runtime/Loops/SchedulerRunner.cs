@@ -49,11 +49,27 @@ internal sealed class SchedulerRunner
         if (Scheduler is not null && _optimization.Interval == SchedulerInterval.Step && (batchIdx + 1) % _optimization.Frequency == 0) Step();
     }
 
-    /// <summary>After each training epoch (<see cref="SchedulerInterval.Epoch"/>); <paramref name="epoch"/> from 0.</summary>
-    public void AfterEpoch(int epoch)
+    /// <summary>
+    /// After the last training batch of epoch <paramref name="epoch"/> (from 0), before its validation: an epoch-interval
+    /// scheduler other than <c>ReduceLROnPlateau</c> steps here, so the epoch's checkpoint holds its step (Lightning's
+    /// <c>update_lr_schedulers("epoch", update_plateau_schedulers=False)</c> in <c>TrainingEpochLoop.advance</c>).
+    /// </summary>
+    public void AfterEpochBatches(int epoch)
     {
-        if (Scheduler is not null && _optimization.Interval == SchedulerInterval.Epoch && (epoch + 1) % _optimization.Frequency == 0) Step();
+        if (!IsPlateau && EpochDue(epoch)) Step();
     }
+
+    /// <summary>
+    /// After the epoch's <c>OnTrainEpochEnd</c> hooks: a <c>ReduceLROnPlateau</c> steps here, once the metric it monitors has
+    /// been logged (Lightning's <c>FitLoop.on_advance_end</c>).
+    /// </summary>
+    public void AfterEpochEnd(int epoch)
+    {
+        if (IsPlateau && EpochDue(epoch)) Step();
+    }
+
+    private bool EpochDue(int epoch) =>
+        Scheduler is not null && _optimization.Interval == SchedulerInterval.Epoch && (epoch + 1) % _optimization.Frequency == 0;
 
     private void Step()
     {
@@ -72,6 +88,8 @@ internal sealed class SchedulerRunner
     {
         writer.WriteStartObject();
         writer.WriteNumber("steps", Steps);
+        // Files written since epoch-interval schedulers step at the epoch's last batch (older files stepped after OnTrainEpochEnd).
+        writer.WriteBoolean("epoch_step_at_last_batch", true);
         writer.WriteStartArray("plateau_values");
         foreach (var v in _plateauValues)
         {
@@ -93,7 +111,7 @@ internal sealed class SchedulerRunner
             && saved.TryGetInt64(out long savedSteps) && savedSteps > 0)
             throw new Checkpoints.CheckpointException(checkpointPath, $"it was saved with a learning-rate scheduler ({savedSteps} steps), but [ConfigureOptimizers] now returns none");
         // A step-interval scheduler steps at most once per optimizer step, an epoch-interval one once per Frequency ended epochs.
-        long most = _optimization.Interval == SchedulerInterval.Step ? position.GlobalStep : position.EpochsEnded / _optimization.Frequency;
+        long most = _optimization.Interval == SchedulerInterval.Step ? position.GlobalStep : (position.Epoch + 1L) / _optimization.Frequency;
         int steps = (int)Checkpoints.CheckpointJson.WholeNumber(Checkpoints.CheckpointJson.Required(state, "steps", checkpointPath, key),
             checkpointPath, key + ".steps", 0, Scheduler is null ? 0 : System.Math.Min(most, int.MaxValue));
         var values = new List<double>();
@@ -114,6 +132,9 @@ internal sealed class SchedulerRunner
             for (int i = 0; i < steps; i++) Scheduler!.step();
         }
         Steps = steps;
+        // An older file written at the end of an epoch's validation lacks that epoch's step, which now comes before it.
+        bool newOrder = state.TryGetProperty("epoch_step_at_last_batch", out var order) && order.ValueKind == JsonValueKind.True;
+        if (!newOrder && position.EpochFinished && !position.EpochEndDone) AfterEpochBatches(position.Epoch);
     }
 
     /// <summary>The learning rate of each parameter group now.</summary>

@@ -27,6 +27,7 @@ public sealed class TrainingLoop
     private long _batchLimit;
     private long _maxSteps;
     private long _batchIdx;
+    private bool _epochSchedulerDone;
     private int _pending;   // batches whose gradients wait for the next optimizer step
     private bool _stepped;  // the current batch ended with an optimizer step
 
@@ -67,6 +68,8 @@ public sealed class TrainingLoop
 
     internal void BeginEpoch(long firstBatchIdx, long batchLimit, long maxSteps)
     {
+        // A fit resumed after the epoch's last batch already has that epoch's scheduler step (it comes before the batch's callbacks).
+        _epochSchedulerDone = batchLimit != long.MaxValue && firstBatchIdx >= batchLimit;
         FirstBatchIdx = firstBatchIdx;
         _batchLimit = batchLimit;
         _maxSteps = maxSteps;
@@ -123,6 +126,17 @@ public sealed class TrainingLoop
         if (_pending > 0) Step();
     }
 
+    /// <summary>
+    /// All the epoch's batches ran: the epoch-interval scheduler steps now unless it did at the last batch (a loader whose
+    /// length is not known only shows its last batch when it runs out).
+    /// </summary>
+    internal void EpochBatchesDone()
+    {
+        if (_epochSchedulerDone || !_automatic) return;
+        _epochSchedulerDone = true;
+        _scheduler.AfterEpochBatches(_trainer.CurrentEpoch);
+    }
+
     private void Step()
     {
         // Data-parallel: average the gradients across ranks before clipping and stepping (PyTorch's DDP).
@@ -155,6 +169,9 @@ public sealed class TrainingLoop
     /// </summary>
     public void OnBatchEnd(long batchIdx, Tensor? loss)
     {
+        // The epoch's last batch: epoch-interval schedulers (other than ReduceLROnPlateau) step now, before this batch's
+        // callbacks, the validation and the epoch's checkpoint, as Lightning's TrainingEpochLoop.advance.
+        if (batchIdx + 1 == _batchLimit) EpochBatchesDone();
         BatchesRun++;
         _trainer.Iteration++;
         _callbacks.TrainBatchEnd(loss, batchIdx);

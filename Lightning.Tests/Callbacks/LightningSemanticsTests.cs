@@ -151,4 +151,23 @@ public sealed class LightningSemanticsTests : IDisposable
             new EarlyStopping { Monitor = "loss" }, new EarlyStopping { Monitor = "loss", Patience = 9 })).Fit(new TinyClassifier(), Train()));
         Assert.Contains("Two callbacks have the state key 'EarlyStopping{monitor=loss,mode=min}'", e.Message);
     }
+
+    [Fact]
+    public void AnEpochSchedulerStepsAtTheEpochsLastBatchSoEachEpochsCheckpointHoldsItsStep()
+    {
+        // Lightning's TrainingEpochLoop.advance (src/lightning/pytorch/loops/training_epoch_loop.py): "update epoch-interval
+        // ones only when we are at the end of training epoch", before the batch's callbacks, the validation and the epoch's
+        // checkpoint; so the checkpoint of epoch e holds e + 1 scheduler steps (issue 15: [3, 2, 1] for three epochs).
+        var dir = Path.Combine(_dir, "sched");
+        var mc = new ModelCheckpoint { DirPath = dir, SaveTopK = -1, Filename = "{epoch}" };
+        var trainer = new Trainer(Options(3, mc));
+        trainer.Fit(new TinyClassifier { LrDecay = 0.5 }, Train(), Val());
+        var steps = Enumerable.Range(0, 3).Reverse().Select(e =>
+        {
+            using var scheduler = Lightning.Checkpoints.Checkpoint.Open(Path.Combine(dir, $"epoch={e}.ckpt"), "Lightning.Tests.Training.TinyClassifier").JsonMetadata("scheduler")!;
+            return scheduler.RootElement.GetProperty("steps").GetInt32();
+        });
+        Assert.Equal(new[] { 3, 2, 1 }, steps);
+        Assert.Equal(0.05 * 0.125, trainer.Optimizer!.ParamGroups.Single().LearningRate, 12);
+    }
 }
