@@ -52,13 +52,7 @@ public sealed partial class CheckpointFuzzTests : IDisposable
         if (!_keep) Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>The probe built beside this test assembly's configuration (as DataParallelTests finds Lightning.Tests.Mpi).</summary>
-    private static string ProbeProgram()
-    {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name ?? "Release";
-        return Path.Combine(Path.GetDirectoryName(GeneratorHarness.ProjectDirectory())!,
-            "Lightning.Tests.Probe", "bin", configuration, "net10.0", "Lightning.Tests.Probe.dll");
-    }
+    private static string ProbeProgram() => ChildPrograms.Probe;
 
     [Fact]
     public void EveryMutatedCheckpointLoadsOrFailsWithACheckpointException()

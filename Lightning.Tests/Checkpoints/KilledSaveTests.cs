@@ -22,12 +22,7 @@ public sealed class KilledSaveTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string ProbeProgram()
-    {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name ?? "Release";
-        return Path.Combine(Path.GetDirectoryName(GeneratorHarness.ProjectDirectory())!,
-            "Lightning.Tests.Probe", "bin", configuration, "net10.0", "Lightning.Tests.Probe.dll");
-    }
+    private static string ProbeProgram() => ChildPrograms.Probe;
 
     private static Process Start(params string[] args)
     {

@@ -20,8 +20,7 @@ public sealed class DataParallelTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string MpiProgram() => Path.Combine(Path.GetDirectoryName(GeneratorHarness.ProjectDirectory())!,
-        "Lightning.Tests.Mpi", "bin", "Release", "net10.0", "Lightning.Tests.Mpi.dll");
+    private static string MpiProgram() => ChildPrograms.Dll("Lightning.Tests.Mpi", "Lightning.Tests.Mpi");
 
     private (int Code, string Output, TimeSpan Elapsed) MpiRun(params string[] args)
     {

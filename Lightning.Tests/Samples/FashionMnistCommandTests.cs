@@ -44,8 +44,7 @@ public sealed class FashionMnistCommandTests : IDisposable
         IdxTestFiles.Write(Path.Combine(_data, $"{prefix}-labels-idx1-ubyte.gz"), IdxTestFiles.Encode(0x08, [count], labels), gzip: true);
     }
 
-    private static string Program() => Path.Combine(Path.GetDirectoryName(GeneratorHarness.ProjectDirectory())!,
-        "samples", "FashionMnist", "bin", "Release", "net10.0", "FashionMnist.dll");
+    private static string Program() => ChildPrograms.Dll(Path.Combine("samples", "FashionMnist"), "FashionMnist");
 
     /// <summary>Runs the sample with <paramref name="args"/>, the tiny data and a tiny CNN; kills it after two minutes.</summary>
     private (int Code, string Output) Run(params string[] args)
