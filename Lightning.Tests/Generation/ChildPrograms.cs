@@ -4,7 +4,10 @@ using Lightning.Tests.Generation;
 
 namespace Lightning.Tests;
 
-/// <summary>The repository's programs that tests run as child processes, built in the test assembly's configuration.</summary>
+/// <summary>
+/// The repository's programs that tests run as child processes, built in the test assembly's configuration (this file sits one
+/// folder below the test project, as GeneratorHarness.ProjectDirectory expects of its caller).
+/// </summary>
 internal static class ChildPrograms
 {
     /// <summary>The configuration this test assembly was built in (Release under test.sh).</summary>
