@@ -498,30 +498,16 @@ public sealed partial class Trainer
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    /// <summary>Opens the checkpoint a fit resumes from: a path, or "last" / "best" of the fit's ModelCheckpoint.</summary>
+    /// <summary>Opens the checkpoint a fit resumes from: a path, or "last" / "best" of the fit's ModelCheckpoints (<see cref="CheckpointPath"/>).</summary>
     private Checkpoint OpenResumeCheckpoint(ILightningModule model, string ckptPath)
     {
-        var checkpoints = Options.Callbacks.OfType<Callbacks.ModelCheckpoint>().ToList();
-        var path = ckptPath switch
-        {
-            "last" => checkpoints.Select(c => c.LatestSavedPath ?? c.LastModelPath).FirstOrDefault(p => p is not null)
-                ?? LatestIn(checkpoints, "last") ?? throw new LightningException(
-                    "Fit(ckptPath: \"last\") needs a ModelCheckpoint in TrainerOptions.Callbacks that has saved a checkpoint (in this process or in its DirPath); pass a path instead."),
-            "best" => checkpoints.Select(c => c.BestModelPath).FirstOrDefault(p => p is not null)
-                ?? throw new LightningException("Fit(ckptPath: \"best\") needs a ModelCheckpoint in TrainerOptions.Callbacks that has saved a checkpoint; pass a path instead."),
-            _ => ckptPath,
-        };
+        // In-process fits look only at their own ModelCheckpoints' files (another module's runs may share lightning_logs).
+        var path = CheckpointPath.Resolve(ckptPath, Options.Callbacks.OfType<Callbacks.ModelCheckpoint>().ToList(), defaultRootDir: null);
         var checkpoint = Checkpoint.Open(path, model.ModuleTypeName);
         if (!checkpoint.CanResume)
             throw new CheckpointException(path, "it holds weights only (no optimizer and random state), so a fit cannot resume from it; load it with LoadFromCheckpoint instead");
         return checkpoint;
     }
-
-    /// <summary>The newest <c>.ckpt</c> in the ModelCheckpoints' folders, for "last" in a new process.</summary>
-    private static string? LatestIn(List<Callbacks.ModelCheckpoint> checkpoints, string what) =>
-        checkpoints.Where(c => c.DirPath is not null && Directory.Exists(c.DirPath))
-            .SelectMany(c => Directory.GetFiles(c.DirPath!, "*.ckpt"))
-            .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault();
 
     // ---------------------------------------------------------------- log folder
 

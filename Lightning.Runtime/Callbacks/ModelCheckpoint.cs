@@ -363,6 +363,26 @@ public sealed partial class ModelCheckpoint : Callback
         if (lastPath is not null && File.Exists(lastPath)) LastModelPath = lastPath;
     }
 
+    /// <summary>
+    /// The best checkpoint that this callback's state (its own <see cref="StateKey"/>) records in <paramref name="file"/> and
+    /// that still exists, ranked by this callback's <see cref="Mode"/>; null when it has no monitor or records none.
+    /// </summary>
+    public string? BestRecordedIn(string file)
+    {
+        if (Monitor is null) return null;
+        using var states = Checkpoint.OpenAny(file).JsonMetadata("callbacks");
+        if (states is null || !CheckpointJson.Object(states.RootElement, file, "callbacks").TryGetProperty(StateKey!, out var state)) return null;
+        var key = StateKey!;
+        var best = new List<(string Path, double Score)>();
+        foreach (var e in CheckpointJson.Array(CheckpointJson.Required(state, "best_k_models", file, key), file, key + ".best_k_models").EnumerateArray())
+        {
+            var path = CheckpointJson.String(CheckpointJson.Required(e, "path", file, key + ".best_k_models[]"), file, key + ".best_k_models[].path")!;
+            double score = e.TryGetProperty("score", out var s) ? Score(s, file, key) : double.NaN;
+            if (!double.IsNaN(score) && File.Exists(path)) best.Add((path, score));
+        }
+        return best.Count == 0 ? null : (Maximize ? best.OrderByDescending(b => b.Score) : best.OrderBy(b => b.Score)).First().Path;
+    }
+
     /// <summary>A saved score: a number, null (no score), or "inf" / "-inf" (a NaN kept as the worst value).</summary>
     private static double Score(System.Text.Json.JsonElement s, string checkpointPath, string key) =>
         s.ValueKind == System.Text.Json.JsonValueKind.String

@@ -133,6 +133,9 @@ public sealed class Checkpoint
         SafetensorsFile.Write(path, tensors, metadata);
     }
 
+    /// <summary>Opens a checkpoint of any module type (to read its metadata, e.g. the callbacks' states).</summary>
+    public static Checkpoint OpenAny(string path) => new(SafetensorsFile.Read(path));
+
     /// <summary>
     /// Opens a checkpoint of a module of type <paramref name="expectedModuleType"/>; a checkpoint of another
     /// module type or format version is a <see cref="CheckpointException"/>.

@@ -166,7 +166,7 @@ public static class LightningCli
                 // Seeded before the module is built, so its initial weights repeat (LightningCLI's seed_everything).
                 if (options.Seed is long seed) Seed.Everything(seed);
                 if (result.GetValue(ckpt) is not string path) return (create(hparams), hparams, options, null);
-                var resolved = ResolveCheckpoint(path, options, settings.Callbacks?.Invoke(hparams) ?? Array.Empty<ICallback>(), fit)!;
+                var resolved = ResolveCheckpoint(path, options, settings.Callbacks?.Invoke(hparams) ?? Array.Empty<ICallback>());
                 var model = load(resolved, saved =>
                 {
                     hparams = Hparams(saved, result, section, file);
@@ -310,50 +310,14 @@ public static class LightningCli
             output.WriteLine($"{name} {MetricFormat.Epoch(value)}");
     }
 
-    /// <summary>
-    /// "best" / "last" / a path. In a new process, "last" is the newest checkpoint under the runs' folders and "best" the
-    /// best one recorded in the newest checkpoint's ModelCheckpoint state.
-    /// </summary>
-    private static string? ResolveCheckpoint(string path, TrainerOptions options, IReadOnlyList<ICallback> callbacks, bool fit)
+    /// <summary>"best" / "last" / a path, resolved by <see cref="CheckpointPath"/>; a bad one is a usage error (exit code 2).</summary>
+    private static string ResolveCheckpoint(string path, TrainerOptions options, IReadOnlyList<ICallback> callbacks)
     {
-        if (path is not ("best" or "last"))
-        {
-            if (Directory.Exists(path)) throw new CliUsageException($"--ckpt-path: '{path}' is a folder; expected a checkpoint file (.ckpt), best or last.");
-            if (!File.Exists(path)) throw new CliUsageException($"--ckpt-path: '{path}' does not exist; expected a checkpoint file (.ckpt), best or last.");
-            return path;
-        }
-        var dirs = callbacks.OfType<ModelCheckpoint>().Select(c => c.DirPath).Where(d => d is not null).Cast<string>().ToList();
-        var logs = Path.Combine(options.DefaultRootDir, "lightning_logs");
-        var files = dirs.Where(Directory.Exists).SelectMany(d => Directory.GetFiles(d, "*.ckpt"))
-            .Concat(Directory.Exists(logs) ? Directory.GetFiles(logs, "*.ckpt", SearchOption.AllDirectories) : Array.Empty<string>())
-            .Distinct().OrderByDescending(File.GetLastWriteTimeUtc).ToList();
-        if (files.Count == 0)
-            throw new LightningException($"--ckpt-path {path}: no checkpoint found under {logs}{(dirs.Count > 0 ? " or " + string.Join(", ", dirs) : "")}.");
-        if (path == "last") return files[0];
-        return BestRecordedIn(files[0]) ?? throw new LightningException(
-            $"--ckpt-path best: the newest checkpoint {files[0]} records no best checkpoint (its ModelCheckpoint has no monitor); use last or a path.");
-    }
-
-    private static string? BestRecordedIn(string file)
-    {
-        var metadata = SafetensorsFile.Read(file).Metadata;
-        if (!metadata.TryGetValue("callbacks", out var json)) return null;
-        using var document = CheckpointJson.Parse(json, file, "callbacks");
-        foreach (var property in CheckpointJson.Object(document.RootElement, file, "callbacks").EnumerateObject())
-        {
-            if (!property.Name.StartsWith("ModelCheckpoint{", StringComparison.Ordinal) || property.Name.Contains("monitor=,", StringComparison.Ordinal)) continue;
-            bool max = property.Name.Contains("mode=max", StringComparison.Ordinal);
-            var key = property.Name + ".best_k_models";
-            var best = new List<(string Path, double Score)>();
-            foreach (var e in CheckpointJson.Array(CheckpointJson.Required(property.Value, "best_k_models", file, property.Name), file, key).EnumerateArray())
-            {
-                var path = CheckpointJson.String(CheckpointJson.Required(e, "path", file, key + "[]"), file, key + "[].path")!;
-                double score = e.TryGetProperty("score", out var s) ? CheckpointJson.Number(s, file, key + "[].score", allowNonFinite: true) : double.NaN;
-                if (!double.IsNaN(score) && File.Exists(path)) best.Add((path, score));
-            }
-            if (best.Count > 0) return (max ? best.OrderByDescending(b => b.Score) : best.OrderBy(b => b.Score)).First().Path;
-        }
-        return null;
+        if (Directory.Exists(path)) throw new CliUsageException($"--ckpt-path: '{path}' is a folder; expected a checkpoint file (.ckpt), best or last.");
+        if (path is not ("best" or "last") && !File.Exists(path))
+            throw new CliUsageException($"--ckpt-path: '{path}' does not exist; expected a checkpoint file (.ckpt), best or last.");
+        try { return CheckpointPath.Resolve(path, callbacks.OfType<ModelCheckpoint>().ToList(), options.DefaultRootDir); }
+        catch (LightningException e) when (e is not CheckpointException) { throw new CliUsageException("--ckpt-path: " + e.Message, e); }
     }
 }
 
