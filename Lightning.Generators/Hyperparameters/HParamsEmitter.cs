@@ -1,5 +1,6 @@
 using System.Linq;
 using Lightning.Generators.Helpers;
+using Lightning.Generators.Hyperparameters.Model;
 using Lightning.Generators.Modules;
 using Lightning.Generators.Modules.Model;
 
@@ -28,10 +29,22 @@ internal static class HParamsEmitter
         w.Line("public HParams Hparams => new HParams");
         w.Open();
         foreach (var h in hps)
-            w.Line(h.PropertyName + " = " + (h.Source == HyperparameterSource.ConstructorParameter ? "_lightningHparam" + h.PropertyName : "this." + h.MemberName) + ",");
+            w.Line(h.PropertyName + " = " + (h.Source == HyperparameterSource.ConstructorParameter ? "_lightningHparam" + h.PropertyName
+                : (h.IsStatic ? spec.Name + "." : "this.") + h.MemberName) + ",");
         w.Close(";");
 
-        if (spec.CanCreateFromHparams)
+        if (spec.Create == CreateMode.Stub)
+        {
+            // A hyperparameter has an error (its LTN diagnostic says which): the module cannot be built from HParams yet.
+            w.Line();
+            w.Line("/// <summary>Builds a " + spec.Name + " from <paramref name=\"hparams\"/> (not available while its hyperparameters have errors).</summary>");
+            w.Line("public static " + spec.Name + " Create(HParams hparams) => " + ModuleEmitter.NotGenerated(spec, "cannot be built from its hyperparameters") + ";");
+            w.Line();
+            w.Line("/// <summary>Rebuilds a " + spec.Name + " from a checkpoint (not available while its hyperparameters have errors).</summary>");
+            w.Line("public static " + spec.Name + " LoadFromCheckpoint(string path, global::System.Func<HParams, HParams>? overrides = null) => "
+                + ModuleEmitter.NotGenerated(spec, "cannot be built from its hyperparameters") + ";");
+        }
+        if (spec.Create == CreateMode.Real)
         {
             w.Line();
             w.Line("/// <summary>");
@@ -83,7 +96,8 @@ internal static class HParamsEmitter
         foreach (var h in hps)
         {
             w.Line("/// <summary><c>" + h.JsonName + "</c>" + (h.Description is null ? "" : ": " + Xml(h.Description)) + "</summary>");
-            w.Line("public " + h.TypeName + " " + h.PropertyName + " { get; init; }" + (h.DefaultValue is null ? "" : " = " + h.DefaultValue + ";"));
+            // No default only in a module with LTN0008: default! keeps the record compiling until the user adds one.
+            w.Line("public " + h.TypeName + " " + h.PropertyName + " { get; init; } = " + (h.DefaultValue ?? "default!") + ";");
             w.Line();
         }
 

@@ -1,6 +1,7 @@
-namespace Lightning.Generators.Modules;
+namespace Lightning.Generators.Kernel;
 
-/// <summary>Metadata names of the attributes the generator reads (from Lightning.Abstractions).</summary>
+/// <summary>Metadata names of the Lightning, TorchSharp and BCL types the generator and the analyzers recognise.</summary>
+/// <remarks>Only <see cref="KnownSymbols"/> and <c>ForAttributeWithMetadataName</c> use these strings; everything else compares symbols.</remarks>
 internal static class Names
 {
     public const string LightningModuleAttribute = "Lightning.LightningModuleAttribute";
@@ -10,39 +11,48 @@ internal static class Names
     public const string TestStepAttribute = "Lightning.TestStepAttribute";
     public const string PredictStepAttribute = "Lightning.PredictStepAttribute";
     public const string ConfigureOptimizersAttribute = "Lightning.ConfigureOptimizersAttribute";
+    public const string CallbackAttribute = "Lightning.CallbackAttribute";
+    public const string TrainerEvent = "Lightning.TrainerEvent";
+    public const string Trainer = "Lightning.Trainer";
+    public const string TrainerOptions = "Lightning.TrainerOptions";
+    public const string ModuleInterface = "Lightning.ILightningModule";
+    public const string Optimization = "Lightning.Optimization";
+    public const string ModelCheckpoint = "Lightning.Callbacks.ModelCheckpoint";
+    public const string EarlyStopping = "Lightning.Callbacks.EarlyStopping";
+    public const string Tensor = "TorchSharp.torch+Tensor";
+    public const string Optimizer = "TorchSharp.torch+optim+Optimizer";
+    public const string NnModule = "TorchSharp.torch+nn+Module";
+    public const string Exception = "System.Exception";
+
+    /// <summary>The named argument of [LightningModule] that turns automatic optimization off.</summary>
     public const string AutomaticOptimization = "AutomaticOptimization";
-
-    /// <summary>The metadata name of <paramref name="attribute"/> when it marks a step or [ConfigureOptimizers], else null.</summary>
-    public static string? StepKind(Microsoft.CodeAnalysis.AttributeData attribute) => attribute.AttributeClass?.ToDisplayString() switch
-    {
-        TrainingStepAttribute => TrainingStepAttribute,
-        ValidationStepAttribute => ValidationStepAttribute,
-        TestStepAttribute => TestStepAttribute,
-        PredictStepAttribute => PredictStepAttribute,
-        ConfigureOptimizersAttribute => ConfigureOptimizersAttribute,
-        _ => null,
-    };
-
-    /// <summary>The <c>[LightningModule]</c> attribute of <paramref name="type"/> (given the attribute's symbol), or null.</summary>
-    public static Microsoft.CodeAnalysis.AttributeData? ModuleAttribute(Microsoft.CodeAnalysis.ISymbol type, Microsoft.CodeAnalysis.INamedTypeSymbol moduleAttribute)
-    {
-        foreach (var a in type.GetAttributes())
-            if (Microsoft.CodeAnalysis.SymbolEqualityComparer.Default.Equals(a.AttributeClass, moduleAttribute)) return a;
-        return null;
-    }
-
-    /// <summary>The step (or [ConfigureOptimizers]) attribute of <paramref name="method"/>, or null.</summary>
-    public static string? StepKind(Microsoft.CodeAnalysis.IMethodSymbol method)
-    {
-        foreach (var a in method.GetAttributes())
-            if (StepKind(a) is string kind) return kind;
-        return null;
-    }
 }
 
-/// <summary>Names of the generator's tracked pipeline steps (for caching tests).</summary>
+/// <summary>The kinds of step method (and [ConfigureOptimizers]) a module declares.</summary>
+internal enum StepKind { Training, Validation, Test, Predict, ConfigureOptimizers }
+
+internal static class StepKinds
+{
+    /// <summary>The attribute as users write it: <c>TrainingStep</c>, <c>ConfigureOptimizers</c>...</summary>
+    public static string AttributeName(this StepKind kind) => kind switch
+    {
+        StepKind.Training => "TrainingStep",
+        StepKind.Validation => "ValidationStep",
+        StepKind.Test => "TestStep",
+        StepKind.Predict => "PredictStep",
+        _ => "ConfigureOptimizers",
+    };
+}
+
+/// <summary>Names of the generators' tracked pipeline steps (for caching tests and the benchmark).</summary>
 internal static class TrackingNames
 {
+    /// <summary>A module's parse: its spec and its diagnostics (plain values, compared between runs).</summary>
     public const string ModuleSpec = nameof(ModuleSpec);
+    /// <summary>A module's spec alone: what its file is emitted from (unchanged when only a diagnostic moved).</summary>
+    public const string ModuleCode = nameof(ModuleCode);
+    /// <summary>A [Callback] class's parse: its spec and its diagnostics.</summary>
     public const string CallbackSpec = nameof(CallbackSpec);
+    /// <summary>A [Callback] class's spec alone.</summary>
+    public const string CallbackCode = nameof(CallbackCode);
 }

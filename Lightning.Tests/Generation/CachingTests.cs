@@ -1,4 +1,5 @@
 using System.Linq;
+using Lightning.Generators.Kernel;
 using Lightning.Generators.Modules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
