@@ -1,6 +1,5 @@
 using System.Text;
 using Lightning.Generators.Kernel;
-using Lightning.Generators.Modules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
@@ -24,7 +23,7 @@ public sealed class CallbackGenerator : IIncrementalGenerator
                 static (ctx, ct) => CallbackParser.ParseClass(ctx, ct))
             .WithTrackingName(TrackingNames.CallbackSpec);
 
-        context.RegisterSourceOutput(parses.Select(static (p, _) => p.Diagnostics), static (spc, d) => LightningModuleGenerator.Report(spc, d));
+        context.RegisterSourceOutput(parses.Select(static (p, _) => p.Diagnostics), static (spc, d) => DiagnosticReporting.Report(spc, d));
 
         var specs = parses.Select(static (p, _) => p.Spec).WithTrackingName(TrackingNames.CallbackCode).Where(static spec => spec is not null);
         context.RegisterSourceOutput(specs, static (spc, spec) =>
@@ -35,6 +34,6 @@ public sealed class CallbackGenerator : IIncrementalGenerator
                 Names.CallbackAttribute,
                 static (node, _) => node is MethodDeclarationSyntax,
                 static (ctx, ct) => CallbackParser.ParseStrayHandler(ctx, ct));
-        context.RegisterSourceOutput(strayHandlers, static (spc, d) => LightningModuleGenerator.Report(spc, d));
+        context.RegisterSourceOutput(strayHandlers, static (spc, d) => DiagnosticReporting.Report(spc, d));
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using Lightning.Generators.Helpers;
+using Lightning.Generators.Kernel;
 using Lightning.Generators.Hyperparameters.Model;
 using Lightning.Generators.Modules;
 using Lightning.Generators.Modules.Model;
@@ -36,7 +37,7 @@ internal static class CliEmitter
         w.Line("/// option as an option (<c>--max-epochs 5</c>), <c>--config</c> and <c>--ckpt-path</c>. Returns the exit code.");
         w.Line("/// </summary>");
         w.Line("public static int RunCli(string[] args, global::System.Func<HParams, global::Lightning.LightningDataModule<" + batch + ">> data, global::Lightning.Cli.CliSettings<" + name + ", HParams>? settings = null) =>");
-        w.Line("    global::Lightning.Cli.LightningCli.Run<" + name + ", HParams, " + batch + ">(args, " + ModuleEmitter.Quote(name) + ", new HParams(), LightningCliHyperparameters, Create,");
+        w.Line("    global::Lightning.Cli.LightningCli.Run<" + name + ", HParams, " + batch + ">(args, " + Declarations.Quote(name) + ", new HParams(), LightningCliHyperparameters, Create,");
         w.Line("        (path, overrides) => LoadFromCheckpoint(path, overrides), h => h.ToJson(), (json, source) => HParams.FromJson(json, source), data, settings,");
         w.Line("        " + string.Join(" | ", commands.Select(c => "global::Lightning.Cli.CliCommands." + char.ToUpperInvariant(c[0]) + c.Substring(1))) + ");");
         w.Line();
@@ -47,8 +48,8 @@ internal static class CliEmitter
         {
             // The range joins the description, so --help shows what a value out of range is told to match.
             var text = h.Range is null ? h.Description : h.Description is null ? h.Range.Summary : h.Description + " (" + h.Range.Summary + ")";
-            var description = text is null ? "null" : ModuleEmitter.Quote(text);
-            w.Line("global::Lightning.Cli.CliOption<HParams>.Create<" + h.TypeName + ">(" + ModuleEmitter.Quote(h.JsonName) + ", " + description +
+            var description = text is null ? "null" : Declarations.Quote(text);
+            w.Line("global::Lightning.Cli.CliOption<HParams>.Create<" + h.TypeName + ">(" + Declarations.Quote(h.JsonName) + ", " + description +
                 ", h => h." + h.PropertyName + ", (h, v) => h with { " + h.PropertyName + " = v }),");
         }
         w.Close(";");

@@ -1,5 +1,6 @@
 using System.Linq;
 using Lightning.Generators.Helpers;
+using Lightning.Generators.Kernel;
 using Lightning.Generators.Hyperparameters.Model;
 using Lightning.Generators.Modules;
 using Lightning.Generators.Modules.Model;
@@ -74,7 +75,7 @@ internal static class HParamsEmitter
             w.Line("/// </summary>");
             w.Line("public static " + spec.Name + " LoadFromCheckpoint(string path, global::System.Func<HParams, HParams>? overrides = null)");
             w.Open();
-            w.Line("var checkpoint = global::Lightning.Checkpoints.Checkpoint.Open(path, " + ModuleEmitter.Quote(spec.FullName.Replace("global::", "")) + ");");
+            w.Line("var checkpoint = global::Lightning.Checkpoints.Checkpoint.Open(path, " + Declarations.Quote(spec.FullName.Replace("global::", "")) + ");");
             w.Line("// The saved hyperparameters, changed by the overrides; a value out of range is a CheckpointException naming it.");
             w.Line("var hparams = checkpoint.ReadHParams(HParams.FromJson, overrides);");
             w.Line("// Create, then RegisterComponents; anything thrown there (e.g. TorchSharp's error for a 0-sized layer) becomes a CheckpointException.");
@@ -105,7 +106,7 @@ internal static class HParamsEmitter
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Lightning.HyperParameter> Values => new global::Lightning.HyperParameter[]");
         w.Open();
         foreach (var h in hps)
-            w.Line("new(" + ModuleEmitter.Quote(h.JsonName) + ", " + h.PropertyName + ", " + (h.Description is null ? "null" : ModuleEmitter.Quote(h.Description)) + "),");
+            w.Line("new(" + Declarations.Quote(h.JsonName) + ", " + h.PropertyName + ", " + (h.Description is null ? "null" : Declarations.Quote(h.Description)) + "),");
         w.Close(";");
         w.Line();
 
@@ -115,10 +116,10 @@ internal static class HParamsEmitter
         w.Line("writer.WriteStartObject();");
         foreach (var h in hps)
             w.Line(h.Kind == HyperparameterKind.Enum
-                ? Json + ".WriteEnum(writer, " + ModuleEmitter.Quote(h.JsonName) + ", " + h.PropertyName + ");"
+                ? Json + ".WriteEnum(writer, " + Declarations.Quote(h.JsonName) + ", " + h.PropertyName + ");"
                 : h.Kind == HyperparameterKind.Unsupported
-                    ? Json + ".Write(writer, " + ModuleEmitter.Quote(h.JsonName) + ", global::System.Convert.ToString(" + h.PropertyName + ", global::System.Globalization.CultureInfo.InvariantCulture) ?? \"\");"
-                    : Json + ".Write(writer, " + ModuleEmitter.Quote(h.JsonName) + ", " + h.PropertyName + ");");
+                    ? Json + ".Write(writer, " + Declarations.Quote(h.JsonName) + ", global::System.Convert.ToString(" + h.PropertyName + ", global::System.Globalization.CultureInfo.InvariantCulture) ?? \"\");"
+                    : Json + ".Write(writer, " + Declarations.Quote(h.JsonName) + ", " + h.PropertyName + ");");
         w.Line("writer.WriteEndObject();");
         w.Close();
         w.Line();
@@ -141,8 +142,8 @@ internal static class HParamsEmitter
         w.Line("hparams = property.Name switch");
         w.Open();
         foreach (var h in readable)
-            w.Line(ModuleEmitter.Quote(h.JsonName) + " => hparams with { " + h.PropertyName + " = " + Read(h) + " },");
-        w.Line("_ => throw " + Json + ".Unknown(source, property.Name, " + ModuleEmitter.Quote(string.Join(", ", readable.Select(h => h.JsonName))) + "),");
+            w.Line(Declarations.Quote(h.JsonName) + " => hparams with { " + h.PropertyName + " = " + Read(h) + " },");
+        w.Line("_ => throw " + Json + ".Unknown(source, property.Name, " + Declarations.Quote(string.Join(", ", readable.Select(h => h.JsonName))) + "),");
         w.Close(";");
         w.Close();
         w.Line("hparams.Validate(source);");
@@ -166,16 +167,16 @@ internal static class HParamsEmitter
         w.Line("/// outside its range is a HyperParameterRangeException naming <paramref name=\"source\"/>, the hyperparameter, the value and the range.");
         w.Line("/// FromJson, Create, LoadFromCheckpoint and the command line call it.");
         w.Line("/// </summary>");
-        w.Line("public void Validate(string source = " + ModuleEmitter.Quote("hyperparameters of " + spec.Name) + ")");
+        w.Line("public void Validate(string source = " + Declarations.Quote("hyperparameters of " + spec.Name) + ")");
         w.Open();
         var bounded = spec.Hyperparameters.Where(h => h.Range is not null).ToList();
         if (bounded.Count == 0) w.Line("// No hyperparameter of " + spec.Name + " declares a range.");
         foreach (var h in bounded)
         {
             var r = h.Range!;
-            var name = ModuleEmitter.Quote(h.JsonName);
+            var name = Declarations.Quote(h.JsonName);
             if (r.Choices.Count > 0)
-                w.Line(Range + ".CheckChoice(source, " + name + ", " + h.PropertyName + ", " + string.Join(", ", r.Choices.Select(ModuleEmitter.Quote)) + ");");
+                w.Line(Range + ".CheckChoice(source, " + name + ", " + h.PropertyName + ", " + string.Join(", ", r.Choices.Select(Declarations.Quote)) + ");");
             else
                 w.Line(Range + ".Check(source, " + name + ", " + h.PropertyName
                     + (r.Min is null ? "" : ", min: " + r.Min) + (r.Max is null ? "" : ", max: " + r.Max) + ");");

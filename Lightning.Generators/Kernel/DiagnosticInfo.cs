@@ -43,6 +43,15 @@ internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, Equatab
     public bool IsError => DiagnosticDescriptors.ById(Id).DefaultSeverity == DiagnosticSeverity.Error;
 }
 
+/// <summary>Reports the diagnostics a generator's parse carried (its diagnostics output).</summary>
+internal static class DiagnosticReporting
+{
+    public static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)
+    {
+        foreach (var d in diagnostics) context.ReportDiagnostic(d.ToDiagnostic());
+    }
+}
+
 /// <summary>Collects <see cref="DiagnosticInfo"/> while a parser checks a declaration.</summary>
 internal sealed class DiagnosticList
 {

@@ -28,7 +28,7 @@ public sealed class LightningModuleGenerator : IIncrementalGenerator
                 static (ctx, ct) => ModuleParser.Parse(ctx, ct))
             .WithTrackingName(TrackingNames.ModuleSpec);
 
-        context.RegisterSourceOutput(parses.Select(static (p, _) => p.Diagnostics), static (spc, diagnostics) => Report(spc, diagnostics));
+        context.RegisterSourceOutput(parses.Select(static (p, _) => p.Diagnostics), static (spc, diagnostics) => DiagnosticReporting.Report(spc, diagnostics));
 
         var specs = parses
             .Select(static (p, _) => p.Spec)
@@ -54,11 +54,6 @@ public sealed class LightningModuleGenerator : IIncrementalGenerator
                 static (ctx, _) => ctx.TargetSymbol is IParameterSymbol p
                     ? new[] { HyperparameterParser.StrayParameter(p) }.ToEquatableArray()
                     : EquatableArray<DiagnosticInfo>.Empty);
-        context.RegisterSourceOutput(strayHyperparameters, static (spc, diagnostics) => Report(spc, diagnostics));
-    }
-
-    internal static void Report(SourceProductionContext context, EquatableArray<DiagnosticInfo> diagnostics)
-    {
-        foreach (var d in diagnostics) context.ReportDiagnostic(d.ToDiagnostic());
+        context.RegisterSourceOutput(strayHyperparameters, static (spc, diagnostics) => DiagnosticReporting.Report(spc, diagnostics));
     }
 }
