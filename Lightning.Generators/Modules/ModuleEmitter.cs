@@ -133,7 +133,7 @@ internal static class ModuleEmitter
         const string Metrics = "global::System.Collections.Generic.IReadOnlyDictionary<string, double>";
         var model = spec.FullName + " model";
         var output = PredictOutput(spec) ?? "object?";
-        var fail = NotGenerated(spec, "is not a complete Lightning module (the trainer cannot run it)");
+        const string fail = "throw Unavailable()";
         w.Line("/// <summary>Stand-ins for the trainer's methods with " + spec.Name + " while it has errors (see its LTN diagnostics).</summary>");
         w.Line("internal static class LightningStandIns_" + spec.HintName.Substring(0, spec.HintName.Length - ".Lightning.g.cs".Length).Replace('.', '_'));
         w.Open();
@@ -145,6 +145,9 @@ internal static class ModuleEmitter
         w.Line("public static " + Metrics + " Test<TBatch>(" + Trainer + ", " + model + ", " + Batches + " batches) => " + fail + ";");
         w.Line("public static global::System.Collections.Generic.List<" + output + "> Predict<TBatch>(" + Trainer + ", " + model + ", " + Data + " data) => " + fail + ";");
         w.Line("public static global::System.Collections.Generic.List<" + output + "> Predict<TBatch>(" + Trainer + ", " + model + ", " + Batches + " batches) => " + fail + ";");
+        w.Line();
+        w.Line("private static global::System.InvalidOperationException Unavailable() =>");
+        w.Line("    new(" + Quote(spec.Name + " is not a complete Lightning module (the trainer cannot run it); see its LTN diagnostics.") + ");");
         w.Close();
     }
 
@@ -166,11 +169,13 @@ internal static class ModuleEmitter
         w.Line("/// <summary>Stand-ins for the members the generator adds to a partial module (they throw; the build fails with LTN0001 first).</summary>");
         w.Line("internal static class LightningNotPartialModuleMembers");
         w.Open();
-        const string Fail = "throw new global::System.InvalidOperationException(\"A [LightningModule] class is not partial; see LTN0001.\")";
+        const string Fail = "throw Unavailable()";
         w.Line("public static void Log(string name, " + Tensor + " value, bool progBar = false, bool? onStep = null, bool? onEpoch = null, string reduce = \"mean\", bool syncDist = false) => " + Fail + ";");
         w.Line("public static void Log(string name, double value, bool progBar = false, bool? onStep = null, bool? onEpoch = null, string reduce = \"mean\", bool syncDist = false) => " + Fail + ";");
         w.Line("public static global::TorchSharp.torch.optim.Optimizer Optimizers() => " + Fail + ";");
         w.Line("public static void ManualBackward(" + Tensor + " loss) => " + Fail + ";");
+        w.Line();
+        w.Line("private static global::System.InvalidOperationException Unavailable() => new(\"A [LightningModule] class is not partial; see LTN0001.\");");
         w.Close();
         return w.ToString();
     }
