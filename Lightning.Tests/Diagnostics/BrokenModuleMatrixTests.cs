@@ -117,7 +117,7 @@ public class BrokenModuleMatrixTests
         return text.Replace(anchor, replacement, StringComparison.Ordinal);
     }
 
-    /// <summary>Every case, by name. The table in the packaging notes (docs/diagnostics/README.md) follows this list.</summary>
+    /// <summary>Every case, by name.</summary>
     public static readonly IReadOnlyList<Case> Cases = new Case[]
     {
         new("Good module", Good, Array.Empty<string>()),
