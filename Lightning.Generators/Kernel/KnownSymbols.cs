@@ -31,7 +31,8 @@ internal sealed class KnownSymbols
         Tensor = Type(Names.Tensor);
         Optimizer = Type(Names.Optimizer);
         NnModule = Type(Names.NnModule);
-        Exception = Type(Names.Exception);
+        // From the core library itself: by name across references, System.Exception can be ambiguous (facades, forwarders).
+        Exception = compilation.ObjectType.ContainingAssembly.GetTypeByMetadataName(Names.Exception) ?? Type(Names.Exception);
         _steps = new (INamedTypeSymbol?, StepKind)[]
         {
             (Type(Names.TrainingStepAttribute), StepKind.Training),

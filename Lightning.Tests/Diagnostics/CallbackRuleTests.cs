@@ -58,6 +58,18 @@ public class CallbackRuleTests
     }
 
     [Fact]
+    public Task HooksTakingEveryKindOfArgumentAreFine() => AssertCleanAsync("""
+        [Callback]
+        public partial class Everything
+        {
+            void OnException(System.Exception exception, Trainer trainer) { }
+            void OnBeforeOptimizerStep(torch.optim.Optimizer optimizer, ILightningModule module) { }
+            void OnTrainBatchEnd(Tensor? loss, long batchIdx) { }
+            void OnBeforeBackward(Tensor loss) { }
+        }
+        """);
+
+    [Fact]
     public Task HookTakingItsOwnModuleClassIsFine() =>
         AssertCleanAsync(ModuleRuleTests.Good.Replace("    [ConfigureOptimizers]", "    void OnTrainEpochEnd(Trainer trainer, Net self) { }\n\n    [ConfigureOptimizers]"));
 
