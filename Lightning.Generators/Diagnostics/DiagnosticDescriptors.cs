@@ -35,6 +35,7 @@ internal static class DiagnosticDescriptors
     public const string HookNearMissId = "LTN0017";
     public const string ManualOptimizationOptionsId = "LTN0018";
     public const string HyperparameterRangeId = "LTN0019";
+    public const string NotAModuleClassId = "LTN0020";
 
     private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity, string description,
         params string[] tags) =>
@@ -169,4 +170,10 @@ internal static class DiagnosticDescriptors
         "Hyperparameter '{0}' {1}",
         DiagnosticSeverity.Error,
         "Min and Max (inclusive) bound int, long, float and double hyperparameters, Choices list the values of a string one; Min must not exceed Max, and the default must lie in its own range, or the module could not be built with its defaults.");
+
+    public static readonly DiagnosticDescriptor NotAModuleClass = Rule(NotAModuleClassId,
+        "A Lightning module must be a concrete torch.nn.Module class",
+        "Lightning module '{0}' {1}",
+        DiagnosticSeverity.Error,
+        "The generator adds a training loop to one concrete class that derives from torch.nn.Module (e.g. Module<Tensor, Tensor>): it registers the class's layers, switches train and eval mode and saves its weights.");
 }

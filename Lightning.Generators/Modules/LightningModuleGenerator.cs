@@ -39,11 +39,12 @@ public sealed class LightningModuleGenerator : IIncrementalGenerator
             if (ModuleEmitter.Emit(spec!) is string text) spc.AddSource(spec!.HintName, SourceText.From(text, Encoding.UTF8));
         });
 
-        // While some module is not partial, one file of stand-ins keeps its Log/Optimizers/ManualBackward calls compiling.
-        var anyNotPartial = specs.Select(static (s, _) => !s!.IsPartial).Collect().Select(static (all, _) => all.Contains(true));
-        context.RegisterSourceOutput(anyNotPartial, static (spc, any) =>
+        // While the generator cannot add to some module (not partial, generic, abstract), one file of stand-ins keeps its
+        // Log/Optimizers/ManualBackward calls compiling.
+        var anyNotExtensible = specs.Select(static (s, _) => !s!.CanExtend).Collect().Select(static (all, _) => all.Contains(true));
+        context.RegisterSourceOutput(anyNotExtensible, static (spc, any) =>
         {
-            if (any) spc.AddSource("Lightning.NotPartialModules.g.cs", SourceText.From(ModuleEmitter.EmitNotPartialMembers(), Encoding.UTF8));
+            if (any) spc.AddSource("Lightning.ModuleStandIns.g.cs", SourceText.From(ModuleEmitter.EmitSharedStandIns(), Encoding.UTF8));
         });
 
         // [Hyperparameter] on a parameter of an ordinary constructor or method, in any class: never a hyperparameter (LTN0009).

@@ -14,6 +14,7 @@ namespace Lightning.Generators.Modules;
 
 /// <summary>
 /// Reads a <c>[LightningModule]</c> class into a <see cref="ModuleSpec"/> and checks its declaration: partial (LTN0001),
+/// a concrete torch.nn.Module class (LTN0020),
 /// a training step (LTN0002), one valid optimizer method (LTN0003, LTN0004), step signatures (LTN0006), hyperparameters
 /// (LTN0007-LTN0009, LTN0019), hook methods and handlers (LTN0015, LTN0016). Each rule lives in the kernel; this parser
 /// applies them once and keeps what they accept, so what is reported and what is generated never disagree.
@@ -36,37 +37,53 @@ internal static class ModuleParser
         }
         ct.ThrowIfCancellationRequested();
 
-        var steps = ReadSteps(type, known, diagnostics, ct);
+        // A concrete torch.nn.Module class (LTN0020); a base type that does not bind is the compiler's error, not this rule's.
+        bool isNnModule = known.IsNnModule(type);
+        bool baseBinds = true;
+        for (var t = type.BaseType; t is not null; t = t.BaseType) baseBinds &= t.TypeKind != TypeKind.Error;
+        string? notAModule = type.IsGenericType ? "is generic; the generator needs one concrete class (mark a non-generic class that derives from it [LightningModule])"
+            : type.IsAbstract ? "is abstract; mark the concrete class that derives from it [LightningModule]"
+            : !isNnModule && baseBinds && known.NnModule is not null ? "does not derive from torch.nn.Module (e.g. Module<Tensor, Tensor>), so the trainer has no layers to train"
+            : null;
+        if (notAModule is not null)
+            diagnostics.Add(DiagnosticDescriptors.NotAModuleClass, LocationInfo.From(type), type.Name, notAModule);
+
+        // A generic or abstract class is not a module the generator can complete: its other rules wait until it is one
+        // (they would describe a class that is not the one trained), and only the shared stand-ins are generated.
+        bool concrete = !type.IsGenericType && !type.IsAbstract;
+        var steps = concrete ? ReadSteps(type, known, diagnostics, ct) : new Steps();
         var primaryCtor = Declarations.PrimaryConstructor(type);
         int before = diagnostics.Count;
-        var hparams = HyperparameterParser.Read(type, primaryCtor, known, compilation, diagnostics, ct);
+        var hparams = concrete ? HyperparameterParser.Read(type, primaryCtor, known, compilation, diagnostics, ct) : new List<Hyperparameters.Model.HyperparameterSpec>();
         bool hyperparameterErrors = diagnostics.Count > before;
-        var hooks = HookRules.Bindings(type, known, diagnostics, ct);
-
-        // Generic and abstract modules are not generated (there is no single class to build); their rules are still checked.
-        if (type.IsGenericType || type.IsAbstract) return new ModuleParse(null, diagnostics.ToEquatableArray());
+        var hooks = concrete ? HookRules.Bindings(type, known, diagnostics, ct) : EquatableArray<HookBinding>.Empty;
 
         bool canCreate = primaryCtor is not null
             ? primaryCtor.Parameters.All(p => p.HasExplicitDefaultValue || known.HyperparameterOf(p) is not null)
               && primaryCtor.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal
             : type.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal);
         var create = !canCreate ? CreateMode.None
-            : hyperparameterErrors || hparams.Any(h => h.DefaultValue is null) ? CreateMode.Stub
+            : hyperparameterErrors || hparams.Any(h => h.DefaultValue is null) || !isNnModule ? CreateMode.Stub
             : CreateMode.Real;
 
         var (ns, containing, metadataName) = Declarations.Place(type);
         var spec = new ModuleSpec(
-            HintName: (ns.Length > 0 ? ns + "." : "") + metadataName + ".Lightning.g.cs",
+            // A generic class's metadata name (Net`1) keeps its file apart from a non-generic class of the same name.
+            HintName: (ns.Length > 0 ? ns + "." : "") + metadataName + (type.IsGenericType ? "`" + type.Arity : "") + ".Lightning.g.cs",
             Namespace: ns,
             ContainingTypes: containing,
             Name: type.Name,
             FullName: type.ToDisplayString(Declarations.TypeFormat),
-            IsPartial: partial,
-            VisibleInAssembly: Declarations.VisibleInAssembly(type),
+            CanExtend: partial && concrete,
+            // Stand-ins name the class; a generic one's only when its type parameters have no constraints to repeat.
+            VisibleInAssembly: Declarations.VisibleInAssembly(type) && type.TypeParameters.All(Unconstrained)
+                && (type.ContainingType is null || !type.ContainingType.IsGenericType),
+            TypeParameters: string.Join(", ", type.TypeParameters.Select(p => p.Name)),
             AutomaticOptimization: known.ModuleAttribute(type) is { } attribute ? KnownSymbols.AutomaticOptimization(attribute) : true,
             Hyperparameters: hparams.ToEquatableArray(),
             Create: create,
-            Batch: steps.Batch,
+            // Without torch.nn.Module the module cannot implement the trainer's interfaces: stand-ins instead.
+            Batch: isNnModule ? steps.Batch : null,
             Training: steps.Training,
             Validation: steps.Validation,
             Test: steps.Test,
@@ -76,6 +93,10 @@ internal static class ModuleParser
             Hooks: hooks);
         return new ModuleParse(spec, diagnostics.ToEquatableArray());
     }
+
+    private static bool Unconstrained(ITypeParameterSymbol p) =>
+        p.ConstraintTypes.IsEmpty && !p.HasReferenceTypeConstraint && !p.HasValueTypeConstraint && !p.HasUnmanagedTypeConstraint
+        && !p.HasNotNullConstraint && !p.HasConstructorConstraint && !p.AllowsRefLikeType;
 
     // ------------------------------------------------------------------ steps
 

@@ -210,6 +210,18 @@ public class BrokenModuleMatrixTests
             new[] { "LTN0018" }),
         new("Hyperparameter default outside its range", Replace(Good, "[Hyperparameter] int hidden = 8", "[Hyperparameter(Min = 16)] int hidden = [|8|]"), new[] { "LTN0019" }),
 
+        // ---- LTN0020: not a concrete torch.nn.Module class.
+        new("Module class not deriving from nn.Module",
+            Replace(Replace(Good, "public partial class Net([Hyperparameter] int hidden = 8) : Module<Tensor, Tensor>(nameof(Net))",
+                "public partial class [|Net|]([Hyperparameter] int hidden = 8)"), "    public override Tensor forward(Tensor x) => fc.forward(x);", "    Tensor forward(Tensor x) => fc.forward(x);")
+                .Replace("torch.optim.Adam(parameters(), lr: LearningRate)", "torch.optim.Adam(fc.parameters(), lr: LearningRate)"),
+            new[] { "LTN0020" }),
+        new("Abstract module", Replace(Good, "public partial class Net(", "public abstract partial class [|Net|](").Replace("var model = new Net();", "Net model = null!;"), new[] { "LTN0020" }),
+        new("Generic module",
+            Replace(Good, "public partial class Net([Hyperparameter] int hidden = 8) : Module<Tensor, Tensor>(nameof(Net))",
+                "public partial class [|Net|]<T>([Hyperparameter] int hidden = 8) : Module<Tensor, Tensor>(\"Net\")").Replace("new Net()", "new Net<int>()"),
+            new[] { "LTN0020" }),
+
         // ---- A broken module does not hide another module's diagnostics, and its own Log calls still count for LTN0013.
         new("Broken module beside a monitor typo",
             Replace(Good, "new Lightning.Callbacks.EarlyStopping { Monitor = \"val_acc\"", "new Lightning.Callbacks.EarlyStopping { Monitor = [|\"val_ac\"|]")
@@ -264,7 +276,7 @@ public class BrokenModuleMatrixTests
     public void TheMatrixCoversEveryRule()
     {
         var covered = Cases.SelectMany(c => c.Expected).ToHashSet();
-        var missing = Enumerable.Range(1, 19).Select(i => $"LTN{i:0000}").Where(id => !covered.Contains(id)).ToList();
+        var missing = Enumerable.Range(1, 20).Select(i => $"LTN{i:0000}").Where(id => !covered.Contains(id)).ToList();
         Assert.True(missing.Count == 0, "rules without a broken-module case: " + string.Join(", ", missing));
         Assert.True(Cases.Count >= 30, $"{Cases.Count} cases");
     }

@@ -15,7 +15,7 @@ internal enum CreateMode
     None,
     /// <summary>Generated from the hyperparameters.</summary>
     Real,
-    /// <summary>Declared, but throwing: a hyperparameter has an error (LTN0007-LTN0009), so the module cannot be built from them.</summary>
+    /// <summary>Declared, but throwing: a hyperparameter has an error (LTN0007-LTN0009) or the class is not a torch.nn.Module (LTN0020), so the module cannot be built from them.</summary>
     Stub,
 }
 
@@ -26,9 +26,10 @@ internal enum CreateMode
 /// what compiles (stand-ins that throw where a step or the optimizer could not be wired), so the user's code that
 /// refers to generated members keeps compiling and the LTN diagnostic is the only error.
 /// </summary>
-/// <param name="IsPartial">False when the class or a type it is nested in is not partial (LTN0001): nothing can be added to it.</param>
+/// <param name="CanExtend">False when the generator cannot add to the class: it (or a type it is nested in) is not partial (LTN0001), or it is generic or abstract (LTN0020).</param>
 /// <param name="VisibleInAssembly">The class can be named from a top-level class (for the stand-ins of a module that cannot implement the trainer's interfaces).</param>
-/// <param name="Batch">The batch type of the module's interfaces, or null when no step names one.</param>
+/// <param name="TypeParameters">A generic class's type parameters ("T, U"), which the stand-ins take too; empty otherwise.</param>
+/// <param name="Batch">The batch type of the module's interfaces, or null when no step names one or the class is not a torch.nn.Module (LTN0020).</param>
 /// <param name="ConfigureOptimizersMethod">The [ConfigureOptimizers] method the trainer calls, or null (LTN0003, LTN0004).</param>
 internal sealed record ModuleSpec(
     string HintName,
@@ -36,8 +37,9 @@ internal sealed record ModuleSpec(
     EquatableArray<ContainingTypeSpec> ContainingTypes,
     string Name,
     string FullName,
-    bool IsPartial,
+    bool CanExtend,
     bool VisibleInAssembly,
+    string TypeParameters,
     bool AutomaticOptimization,
     EquatableArray<HyperparameterSpec> Hyperparameters,
     CreateMode Create,
