@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Linq;
 using Lightning.Generators.Callbacks.Model;
 using Lightning.Generators.Helpers;
+using Lightning.Generators.Kernel;
+using Lightning.Generators.Kernel.Model;
 
 namespace Lightning.Generators.Callbacks;
 

@@ -1,5 +1,8 @@
+using System.Collections.Generic;
 using System.Linq;
 using Lightning.Generators.Helpers;
+using Lightning.Generators.Kernel;
+using Lightning.Generators.Hyperparameters.Model;
 using Lightning.Generators.Modules;
 using Lightning.Generators.Modules.Model;
 
@@ -7,27 +10,36 @@ namespace Lightning.Generators.Cli;
 
 /// <summary>
 /// Writes a module's <c>RunCli(args, data)</c>: its hyperparameters as command-line options, handed to
-/// Lightning.Cli.LightningCli with the module's Create and LoadFromCheckpoint.
+/// Lightning.Cli.LightningCli with the module's Create and LoadFromCheckpoint and the subcommands its steps support.
 /// </summary>
 internal static class CliEmitter
 {
-    /// <summary>True when the module can have a command line: it trains and can be built from its hyperparameters.</summary>
-    public static bool Applies(ModuleSpec spec) =>
-        spec.CanCreateFromHparams && spec.Training is not null && spec.ConfigureOptimizersMethod is not null;
-
+    /// <summary>Writes RunCli for a module that can be built from its hyperparameters (<see cref="CreateMode"/> not None).</summary>
     public static void Emit(SourceWriter w, ModuleSpec spec)
     {
-        var batch = spec.Training!.Batch.TypeName;
         var name = spec.Name;
-        w.Line("// ---- Command line (as LightningCLI): fit, validate, test, predict; see docs/cli.md ----");
+        if (spec.Batch is null)
+        {
+            // No step names the batch type, so the module cannot implement the trainer's interfaces: a stand-in that compiles.
+            w.Line("// ---- Command line: not available while " + name + " has errors (see its LTN diagnostics) ----");
+            w.Line();
+            w.Line("/// <summary>Runs the command line of " + name + " (not available while it has no step the trainer can run).</summary>");
+            w.Line("public static int RunCli<TBatch>(string[] args, global::System.Func<HParams, global::Lightning.LightningDataModule<TBatch>> data, global::Lightning.Cli.CliSettings<" + name + ", HParams>? settings = null) =>");
+            w.Line("    " + ModuleEmitter.NotGenerated(spec, "has no step the trainer can run") + ";");
+            return;
+        }
+        var batch = spec.Batch.TypeName;
+        var commands = Commands(spec);
+        w.Line("// ---- Command line (as LightningCLI): " + string.Join(", ", commands) + "; see docs/cli.md ----");
         w.Line();
         w.Line("/// <summary>");
-        w.Line("/// Runs the command line of " + name + ": subcommands fit, validate, test and predict, every hyperparameter and trainer");
+        w.Line("/// Runs the command line of " + name + ": " + (commands.Count == 1 ? "subcommand " : "subcommands ") + Sentence(commands) + ", every hyperparameter and trainer");
         w.Line("/// option as an option (<c>--max-epochs 5</c>), <c>--config</c> and <c>--ckpt-path</c>. Returns the exit code.");
         w.Line("/// </summary>");
         w.Line("public static int RunCli(string[] args, global::System.Func<HParams, global::Lightning.LightningDataModule<" + batch + ">> data, global::Lightning.Cli.CliSettings<" + name + ", HParams>? settings = null) =>");
-        w.Line("    global::Lightning.Cli.LightningCli.Run<" + name + ", HParams, " + batch + ">(args, " + ModuleEmitter.Quote(name) + ", new HParams(), LightningCliHyperparameters, Create,");
-        w.Line("        (path, overrides) => LoadFromCheckpoint(path, overrides), h => h.ToJson(), (json, source) => HParams.FromJson(json, source), data, settings);");
+        w.Line("    global::Lightning.Cli.LightningCli.Run<" + name + ", HParams, " + batch + ">(args, " + Declarations.Quote(name) + ", new HParams(), LightningCliHyperparameters, Create,");
+        w.Line("        (path, overrides) => LoadFromCheckpoint(path, overrides), h => h.ToJson(), (json, source) => HParams.FromJson(json, source), data, settings,");
+        w.Line("        " + string.Join(" | ", commands.Select(c => "global::Lightning.Cli.CliCommands." + char.ToUpperInvariant(c[0]) + c.Substring(1))) + ");");
         w.Line();
         w.Line("/// <summary>The hyperparameters as command-line options.</summary>");
         w.Line("private static readonly global::Lightning.Cli.CliOption<HParams>[] LightningCliHyperparameters =");
@@ -36,10 +48,23 @@ internal static class CliEmitter
         {
             // The range joins the description, so --help shows what a value out of range is told to match.
             var text = h.Range is null ? h.Description : h.Description is null ? h.Range.Summary : h.Description + " (" + h.Range.Summary + ")";
-            var description = text is null ? "null" : ModuleEmitter.Quote(text);
-            w.Line("global::Lightning.Cli.CliOption<HParams>.Create<" + h.TypeName + ">(" + ModuleEmitter.Quote(h.JsonName) + ", " + description +
+            var description = text is null ? "null" : Declarations.Quote(text);
+            w.Line("global::Lightning.Cli.CliOption<HParams>.Create<" + h.TypeName + ">(" + Declarations.Quote(h.JsonName) + ", " + description +
                 ", h => h." + h.PropertyName + ", (h, v) => h with { " + h.PropertyName + " = v }),");
         }
         w.Close(";");
     }
+
+    /// <summary>The subcommands the module's steps support: fit always, validate, test and predict with their steps.</summary>
+    private static List<string> Commands(ModuleSpec spec)
+    {
+        var commands = new List<string> { "fit" };
+        if (spec.Validation is not null) commands.Add("validate");
+        if (spec.Test is not null) commands.Add("test");
+        if (spec.Predict?.ReturnType is not null) commands.Add("predict");
+        return commands;
+    }
+
+    private static string Sentence(List<string> items) =>
+        items.Count == 1 ? items[0] : string.Join(", ", items.Take(items.Count - 1)) + " and " + items[items.Count - 1];
 }

@@ -5,7 +5,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Lightning.Generators.Diagnostics;
-using Lightning.Generators.Modules;
+using Lightning.Generators.Kernel;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -42,7 +42,7 @@ public sealed class AddConfigureOptimizersCodeFix : CodeFixProvider
     {
         var model = await document.GetSemanticModelAsync(ct).ConfigureAwait(false);
         var type = model?.GetDeclaredSymbol(declaration, ct);
-        var lr = type is null ? null : LearningRate(type);
+        var lr = type is null || model is null ? null : LearningRate(type, KnownSymbols.Get(model.Compilation));
         var body = lr is null
             ? "global::TorchSharp.torch.optim.Adam(parameters())"
             : "global::TorchSharp.torch.optim.Adam(parameters(), lr: " + lr + ")";
@@ -53,16 +53,16 @@ public sealed class AddConfigureOptimizersCodeFix : CodeFixProvider
     }
 
     /// <summary>The member holding the learning rate, if the module has such a hyperparameter.</summary>
-    private static string? LearningRate(INamedTypeSymbol type)
+    private static string? LearningRate(INamedTypeSymbol type, KnownSymbols known)
     {
         static bool IsLr(string name) => name.Replace("_", "").Equals("lr", StringComparison.OrdinalIgnoreCase)
             || name.Replace("_", "").Equals("learningrate", StringComparison.OrdinalIgnoreCase);
         foreach (var property in type.GetMembers().OfType<IPropertySymbol>())
-            if (IsLr(property.Name) && ModuleParser.HasAttribute(property, Names.HyperparameterAttribute, out _)) return property.Name;
-        var primary = ModuleParser.PrimaryConstructor(type);
+            if (IsLr(property.Name) && known.HyperparameterOf(property) is not null) return property.Name;
+        var primary = Declarations.PrimaryConstructor(type);
         if (primary is not null)
             foreach (var p in primary.Parameters)
-                if (IsLr(p.Name) && ModuleParser.HasAttribute(p, Names.HyperparameterAttribute, out _)) return p.Name;
+                if (IsLr(p.Name) && known.HyperparameterOf(p) is not null) return p.Name;
         return null;
     }
 }

@@ -1,14 +1,20 @@
+using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 
 namespace Lightning.Generators.Diagnostics;
 
 /// <summary>
 /// Every diagnostic Lightning reports, in one place, with stable IDs. Each has a help page in
-/// docs/diagnostics/LTNxxxx.md and a line in AnalyzerReleases.Unshipped.md.
+/// docs/diagnostics/LTNxxxx.md (its help link) and a line in AnalyzerReleases.Unshipped.md, which also says where it
+/// is reported: declaration rules by the generators (they appear even when the compiler skips analyzers), code rules
+/// by the analyzers.
 /// </summary>
 internal static class DiagnosticDescriptors
 {
     private const string Category = "Lightning";
+
+    /// <summary>Where the help pages are: the repository's docs/diagnostics folder, relative to the repository root.</summary>
+    public const string HelpLinkBase = "docs/diagnostics/";
 
     public const string NotPartialId = "LTN0001";
     public const string NoTrainingStepId = "LTN0002";
@@ -29,11 +35,26 @@ internal static class DiagnosticDescriptors
     public const string HookNearMissId = "LTN0017";
     public const string ManualOptimizationOptionsId = "LTN0018";
     public const string HyperparameterRangeId = "LTN0019";
+    public const string NotAModuleClassId = "LTN0020";
 
     private static DiagnosticDescriptor Rule(string id, string title, string message, DiagnosticSeverity severity, string description,
         params string[] tags) =>
-        new(id, title, message, Category, severity, isEnabledByDefault: true,
-            description: description + " See docs/diagnostics/" + id + ".md.", customTags: tags);
+        Register(new DiagnosticDescriptor(id, title, message, Category, severity, isEnabledByDefault: true,
+            description: description + " See " + HelpLinkBase + id + ".md.", helpLinkUri: HelpLinkBase + id + ".md", customTags: tags));
+
+    private static Dictionary<string, DiagnosticDescriptor>? _byId;
+
+    private static DiagnosticDescriptor Register(DiagnosticDescriptor descriptor)
+    {
+        (_byId ??= new Dictionary<string, DiagnosticDescriptor>())[descriptor.Id] = descriptor;
+        return descriptor;
+    }
+
+    /// <summary>The descriptor of a rule (for diagnostics that travel through the generators as plain values).</summary>
+    public static DiagnosticDescriptor ById(string id) => _byId![id];
+
+    /// <summary>Every descriptor, by ID.</summary>
+    public static IReadOnlyDictionary<string, DiagnosticDescriptor> All => _byId!;
 
     public static readonly DiagnosticDescriptor NotPartial = Rule(NotPartialId,
         "A Lightning module must be partial",
@@ -55,7 +76,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor BadOptimizerReturn = Rule(BadOptimizerReturnId,
         "[ConfigureOptimizers] must return one optimizer",
-        "[ConfigureOptimizers] method '{0}' {1}; expected no parameters and a return type of torch.optim.Optimizer (or a subclass) or Lightning.Optimization",
+        "[ConfigureOptimizers] method '{0}' {1}",
         DiagnosticSeverity.Error,
         "Under automatic optimization a module has exactly one optimizer (optionally with a learning-rate scheduler, through Lightning.Optimization).");
 
@@ -69,7 +90,7 @@ internal static class DiagnosticDescriptors
         "Step method has the wrong signature",
         "[{0}] method '{1}' {2}",
         DiagnosticSeverity.Error,
-        "Step methods are instance methods taking (TBatch batch) or (TBatch batch, long batchIdx); [TrainingStep] returns the loss as a Tensor; all steps take the same batch type, which must hold at least one tensor.");
+        "Step methods are instance methods taking (TBatch batch) or (TBatch batch, long batchIdx) (an int batchIdx works too); [TrainingStep] returns the loss as a Tensor; a module has at most one method per step, and all steps take the same batch type, which must hold at least one tensor.");
 
     public static readonly DiagnosticDescriptor HyperparameterType = Rule(HyperparameterTypeId,
         "Hyperparameter type cannot be saved",
@@ -104,7 +125,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor HostSync = Rule(HostSyncId,
         "Reading a tensor on the host in the training step",
         "'{0}' copies a tensor to the host in the training step of '{1}': on a GPU this waits for the device every batch",
-        DiagnosticSeverity.Info,
+        DiagnosticSeverity.Warning,
         "Log the tensor instead (Log(\"name\", tensor)); Lightning reads logged values only when it displays them.");
 
     public static readonly DiagnosticDescriptor MonitoredMetricNotLogged = Rule(MonitoredMetricNotLoggedId,
@@ -149,4 +170,10 @@ internal static class DiagnosticDescriptors
         "Hyperparameter '{0}' {1}",
         DiagnosticSeverity.Error,
         "Min and Max (inclusive) bound int, long, float and double hyperparameters, Choices list the values of a string one; Min must not exceed Max, and the default must lie in its own range, or the module could not be built with its defaults.");
+
+    public static readonly DiagnosticDescriptor NotAModuleClass = Rule(NotAModuleClassId,
+        "A Lightning module must be a concrete torch.nn.Module class",
+        "Lightning module '{0}' {1}",
+        DiagnosticSeverity.Error,
+        "The generator adds a training loop to one concrete class that derives from torch.nn.Module (e.g. Module<Tensor, Tensor>): it registers the class's layers, switches train and eval mode and saves its weights.");
 }

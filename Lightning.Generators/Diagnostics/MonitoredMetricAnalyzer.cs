@@ -2,8 +2,10 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Linq;
-using Lightning.Generators.Modules;
+using Lightning.Generators.Kernel;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -12,14 +14,12 @@ namespace Lightning.Generators.Diagnostics;
 /// <summary>
 /// LTN0013: a metric monitored by a callback (<c>new ModelCheckpoint { Monitor = "val_acc" }</c>, a constant)
 /// that no <c>Log</c> call of a Lightning module in the compilation logs, with the closest logged name as a
-/// suggestion. Runs at the end of the compilation, so it sees every module's Log calls.
+/// suggestion. Runs at the end of the compilation, so it sees every module's Log calls. Log calls are found by the
+/// kernel's syntactic rule (<see cref="LogCalls"/>), so they count even in a module whose generated members are missing.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class MonitoredMetricAnalyzer : DiagnosticAnalyzer
 {
-    /// <summary>Callback types whose <c>Monitor</c> property names a logged metric.</summary>
-    private static readonly string[] MonitoringTypes = { "Lightning.Callbacks.ModelCheckpoint", "Lightning.Callbacks.EarlyStopping" };
-
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(DiagnosticDescriptors.MonitoredMetricNotLogged);
 
@@ -29,9 +29,9 @@ public sealed class MonitoredMetricAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(start =>
         {
-            var moduleAttribute = start.Compilation.GetTypeByMetadataName(Names.LightningModuleAttribute);
-            var monitoring = MonitoringTypes.Select(start.Compilation.GetTypeByMetadataName).Where(t => t is not null).ToImmutableArray();
-            if (moduleAttribute is null || monitoring.IsEmpty) return;
+            var known = KnownSymbols.Get(start.Compilation);
+            var monitoring = new[] { known.ModelCheckpoint, known.EarlyStopping }.Where(t => t is not null).ToImmutableArray();
+            if (known.LightningModuleAttribute is null || monitoring.IsEmpty) return;
 
             var logged = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
             var monitors = new ConcurrentBag<(string Name, Location Location)>();
@@ -39,18 +39,15 @@ public sealed class MonitoredMetricAnalyzer : DiagnosticAnalyzer
 
             start.RegisterSymbolAction(c =>
             {
-                if (Names.ModuleAttribute(c.Symbol, moduleAttribute) is not null)
-                    System.Threading.Interlocked.Increment(ref modules);
+                if (known.IsModule(c.Symbol)) System.Threading.Interlocked.Increment(ref modules);
             }, SymbolKind.NamedType);
 
-            start.RegisterOperationAction(c =>
+            start.RegisterSyntaxNodeAction(c =>
             {
-                var invocation = (IInvocationOperation)c.Operation;
-                if (invocation.TargetMethod.Name != "Log" || invocation.Arguments.Length == 0) return;
-                if (Names.ModuleAttribute(invocation.TargetMethod.ContainingType, moduleAttribute) is null) return;
-                var key = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0)?.Value.ConstantValue;
-                if (key is { HasValue: true, Value: string name }) logged[name] = true;
-            }, OperationKind.Invocation);
+                var invocation = (InvocationExpressionSyntax)c.Node;
+                if (!LogCalls.IsLogCall(invocation) || !known.IsModule(c.ContainingSymbol as INamedTypeSymbol ?? c.ContainingSymbol?.ContainingType)) return;
+                if (LogCalls.ConstantKey(invocation, c.SemanticModel, c.CancellationToken) is string name) logged[name] = true;
+            }, SyntaxKind.InvocationExpression);
 
             start.RegisterOperationAction(c =>
             {

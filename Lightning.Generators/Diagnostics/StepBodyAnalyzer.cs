@@ -2,7 +2,8 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
-using Lightning.Generators.Modules;
+using Lightning.Generators.Kernel;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -31,16 +32,14 @@ public sealed class StepBodyAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(start =>
         {
-            var moduleAttribute = start.Compilation.GetTypeByMetadataName(Names.LightningModuleAttribute);
-            if (moduleAttribute is null) return;
-            var optimizer = start.Compilation.GetTypeByMetadataName("TorchSharp.torch+optim+Optimizer");
+            var known = KnownSymbols.Get(start.Compilation);
+            if (known.LightningModuleAttribute is null) return;
             start.RegisterSymbolStartAction(symbolStart =>
             {
                 var type = (INamedTypeSymbol)symbolStart.Symbol;
-                var attribute = Names.ModuleAttribute(type, moduleAttribute);
+                var attribute = known.ModuleAttribute(type);
                 if (attribute is null) return;
-                bool automatic = !attribute.NamedArguments.Any(a => a.Key == Names.AutomaticOptimization && a.Value.Value is false);
-                var state = new TypeState(type, automatic, optimizer);
+                var state = new TypeState(type, KnownSymbols.AutomaticOptimization(attribute), known);
                 symbolStart.RegisterOperationAction(state.OnInvocation, OperationKind.Invocation);
                 symbolStart.RegisterSymbolEndAction(state.OnEnd);
             }, SymbolKind.NamedType);
@@ -48,7 +47,7 @@ public sealed class StepBodyAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>What one module's methods call, gathered while its operations are analyzed and checked at the end.</summary>
-    private sealed class TypeState(INamedTypeSymbol type, bool automatic, INamedTypeSymbol? optimizer)
+    private sealed class TypeState(INamedTypeSymbol type, bool automatic, KnownSymbols known)
     {
         private readonly ConcurrentDictionary<IMethodSymbol, ConcurrentBag<IMethodSymbol>> _calls = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentBag<(IMethodSymbol Method, Diagnostic Diagnostic)> _manual = new();
@@ -64,26 +63,25 @@ public sealed class StepBodyAnalyzer : DiagnosticAnalyzer
             if (SymbolEqualityComparer.Default.Equals(target.ContainingType, type) && target.MethodKind == MethodKind.Ordinary)
                 _calls.GetOrAdd(caller, _ => new ConcurrentBag<IMethodSymbol>()).Add(target.OriginalDefinition);
 
-            if (target.Name == "Log" && SymbolEqualityComparer.Default.Equals(target.ContainingType, type) && invocation.Arguments.Length > 0)
+            // The module's Log calls as the kernel defines them (the same calls the generator gives metric slots).
+            if (invocation.Syntax is InvocationExpressionSyntax syntax && LogCalls.IsLogCall(syntax) && invocation.Arguments.Length > 0)
             {
                 var key = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0)?.Value;
                 if (key is not null && key.Type?.SpecialType == SpecialType.System_String && !key.ConstantValue.HasValue)
                     context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.NonConstantLogKey, key.Syntax.GetLocation()));
-                var forbidden = StepKind(caller) switch
-                {
-                    Names.ConfigureOptimizersAttribute => "[ConfigureOptimizers]",
-                    Names.PredictStepAttribute => "[PredictStep]",
-                    _ => null,
-                };
+                var kinds = known.StepAttributes(caller).Select(s => s.Kind).ToList();
+                var forbidden = kinds.Contains(StepKind.ConfigureOptimizers) ? "[ConfigureOptimizers]"
+                    : kinds.Contains(StepKind.Predict) ? "[PredictStep]"
+                    : null;
                 if (forbidden is not null)
                     context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.LogForbidden, invocation.Syntax.GetLocation(), forbidden, caller.Name));
             }
 
             var receiver = target.IsStatic ? null : target.ContainingType;
             if (receiver is null) return;
-            bool onTensor = ModuleParser.IsTensor(receiver);
-            bool onOptimizer = optimizer is not null && DerivesFrom(receiver, optimizer);
-            bool onModule = DerivesFromModule(receiver);
+            bool onTensor = known.IsTensor(receiver);
+            bool onOptimizer = known.IsOptimizer(receiver);
+            bool onModule = known.IsNnModule(receiver);
             if (automatic && ((onTensor && target.Name == "backward") || (onOptimizer && target.Name is "step" or "zero_grad") || (onModule && target.Name == "zero_grad")))
                 _manual.Add((caller, Diagnostic.Create(DiagnosticDescriptors.ManualOptimizationCall, invocation.Syntax.GetLocation(),
                     target.Name + "()", type.Name)));
@@ -93,7 +91,7 @@ public sealed class StepBodyAnalyzer : DiagnosticAnalyzer
 
         public void OnEnd(SymbolAnalysisContext context)
         {
-            var training = type.GetMembers().OfType<IMethodSymbol>().Where(m => StepKind(m) == Names.TrainingStepAttribute).ToList();
+            var training = type.GetMembers().OfType<IMethodSymbol>().Where(m => known.StepAttributes(m).Any(s => s.Kind == StepKind.Training)).ToList();
             if (training.Count == 0) return;
             var reachable = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
             var pending = new Stack<IMethodSymbol>(training);
@@ -116,21 +114,5 @@ public sealed class StepBodyAnalyzer : DiagnosticAnalyzer
         for (var s = symbol; s is not null; s = s.ContainingSymbol)
             if (s is IMethodSymbol { MethodKind: not (MethodKind.AnonymousFunction or MethodKind.LocalFunction) } m) return m;
         return null;
-    }
-
-    private static string? StepKind(IMethodSymbol method) => Names.StepKind(method);
-
-    private static bool DerivesFrom(ITypeSymbol type, INamedTypeSymbol baseType)
-    {
-        for (var t = type; t is not null; t = t.BaseType)
-            if (SymbolEqualityComparer.Default.Equals(t.OriginalDefinition, baseType)) return true;
-        return false;
-    }
-
-    private static bool DerivesFromModule(ITypeSymbol type)
-    {
-        for (var t = type; t is not null; t = t.BaseType)
-            if (t.Name == "Module" && t.ContainingType?.Name == "nn" && t.ContainingNamespace?.ToDisplayString() == "TorchSharp") return true;
-        return false;
     }
 }

@@ -1,4 +1,4 @@
-using Lightning.Generators.Modules.Model;
+using Lightning.Generators.Kernel.Model;
 
 namespace Lightning.Generators.Helpers;
 

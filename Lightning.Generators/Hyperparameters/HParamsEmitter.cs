@@ -1,5 +1,7 @@
 using System.Linq;
 using Lightning.Generators.Helpers;
+using Lightning.Generators.Kernel;
+using Lightning.Generators.Hyperparameters.Model;
 using Lightning.Generators.Modules;
 using Lightning.Generators.Modules.Model;
 
@@ -28,10 +30,22 @@ internal static class HParamsEmitter
         w.Line("public HParams Hparams => new HParams");
         w.Open();
         foreach (var h in hps)
-            w.Line(h.PropertyName + " = " + (h.Source == HyperparameterSource.ConstructorParameter ? "_lightningHparam" + h.PropertyName : "this." + h.MemberName) + ",");
+            w.Line(h.PropertyName + " = " + (h.Source == HyperparameterSource.ConstructorParameter ? "_lightningHparam" + h.PropertyName
+                : (h.IsStatic ? spec.Name + "." : "this.") + h.MemberName) + ",");
         w.Close(";");
 
-        if (spec.CanCreateFromHparams)
+        if (spec.Create == CreateMode.Stub)
+        {
+            // A hyperparameter has an error (its LTN diagnostic says which): the module cannot be built from HParams yet.
+            w.Line();
+            w.Line("/// <summary>Builds a " + spec.Name + " from <paramref name=\"hparams\"/> (not available while its hyperparameters have errors).</summary>");
+            w.Line("public static " + spec.Name + " Create(HParams hparams) => " + ModuleEmitter.NotGenerated(spec, "cannot be built from its hyperparameters") + ";");
+            w.Line();
+            w.Line("/// <summary>Rebuilds a " + spec.Name + " from a checkpoint (not available while its hyperparameters have errors).</summary>");
+            w.Line("public static " + spec.Name + " LoadFromCheckpoint(string path, global::System.Func<HParams, HParams>? overrides = null) => "
+                + ModuleEmitter.NotGenerated(spec, "cannot be built from its hyperparameters") + ";");
+        }
+        if (spec.Create == CreateMode.Real)
         {
             w.Line();
             w.Line("/// <summary>");
@@ -61,7 +75,7 @@ internal static class HParamsEmitter
             w.Line("/// </summary>");
             w.Line("public static " + spec.Name + " LoadFromCheckpoint(string path, global::System.Func<HParams, HParams>? overrides = null)");
             w.Open();
-            w.Line("var checkpoint = global::Lightning.Checkpoints.Checkpoint.Open(path, " + ModuleEmitter.Quote(spec.FullName.Replace("global::", "")) + ");");
+            w.Line("var checkpoint = global::Lightning.Checkpoints.Checkpoint.Open(path, " + Declarations.Quote(spec.FullName.Replace("global::", "")) + ");");
             w.Line("// The saved hyperparameters, changed by the overrides; a value out of range is a CheckpointException naming it.");
             w.Line("var hparams = checkpoint.ReadHParams(HParams.FromJson, overrides);");
             w.Line("// Create, then RegisterComponents; anything thrown there (e.g. TorchSharp's error for a 0-sized layer) becomes a CheckpointException.");
@@ -83,7 +97,8 @@ internal static class HParamsEmitter
         foreach (var h in hps)
         {
             w.Line("/// <summary><c>" + h.JsonName + "</c>" + (h.Description is null ? "" : ": " + Xml(h.Description)) + "</summary>");
-            w.Line("public " + h.TypeName + " " + h.PropertyName + " { get; init; }" + (h.DefaultValue is null ? "" : " = " + h.DefaultValue + ";"));
+            // No default only in a module with LTN0008: default! keeps the record compiling until the user adds one.
+            w.Line("public " + h.TypeName + " " + h.PropertyName + " { get; init; } = " + (h.DefaultValue ?? "default!") + ";");
             w.Line();
         }
 
@@ -91,7 +106,7 @@ internal static class HParamsEmitter
         w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Lightning.HyperParameter> Values => new global::Lightning.HyperParameter[]");
         w.Open();
         foreach (var h in hps)
-            w.Line("new(" + ModuleEmitter.Quote(h.JsonName) + ", " + h.PropertyName + ", " + (h.Description is null ? "null" : ModuleEmitter.Quote(h.Description)) + "),");
+            w.Line("new(" + Declarations.Quote(h.JsonName) + ", " + h.PropertyName + ", " + (h.Description is null ? "null" : Declarations.Quote(h.Description)) + "),");
         w.Close(";");
         w.Line();
 
@@ -101,10 +116,10 @@ internal static class HParamsEmitter
         w.Line("writer.WriteStartObject();");
         foreach (var h in hps)
             w.Line(h.Kind == HyperparameterKind.Enum
-                ? Json + ".WriteEnum(writer, " + ModuleEmitter.Quote(h.JsonName) + ", " + h.PropertyName + ");"
+                ? Json + ".WriteEnum(writer, " + Declarations.Quote(h.JsonName) + ", " + h.PropertyName + ");"
                 : h.Kind == HyperparameterKind.Unsupported
-                    ? Json + ".Write(writer, " + ModuleEmitter.Quote(h.JsonName) + ", global::System.Convert.ToString(" + h.PropertyName + ", global::System.Globalization.CultureInfo.InvariantCulture) ?? \"\");"
-                    : Json + ".Write(writer, " + ModuleEmitter.Quote(h.JsonName) + ", " + h.PropertyName + ");");
+                    ? Json + ".Write(writer, " + Declarations.Quote(h.JsonName) + ", global::System.Convert.ToString(" + h.PropertyName + ", global::System.Globalization.CultureInfo.InvariantCulture) ?? \"\");"
+                    : Json + ".Write(writer, " + Declarations.Quote(h.JsonName) + ", " + h.PropertyName + ");");
         w.Line("writer.WriteEndObject();");
         w.Close();
         w.Line();
@@ -127,8 +142,8 @@ internal static class HParamsEmitter
         w.Line("hparams = property.Name switch");
         w.Open();
         foreach (var h in readable)
-            w.Line(ModuleEmitter.Quote(h.JsonName) + " => hparams with { " + h.PropertyName + " = " + Read(h) + " },");
-        w.Line("_ => throw " + Json + ".Unknown(source, property.Name, " + ModuleEmitter.Quote(string.Join(", ", readable.Select(h => h.JsonName))) + "),");
+            w.Line(Declarations.Quote(h.JsonName) + " => hparams with { " + h.PropertyName + " = " + Read(h) + " },");
+        w.Line("_ => throw " + Json + ".Unknown(source, property.Name, " + Declarations.Quote(string.Join(", ", readable.Select(h => h.JsonName))) + "),");
         w.Close(";");
         w.Close();
         w.Line("hparams.Validate(source);");
@@ -152,16 +167,16 @@ internal static class HParamsEmitter
         w.Line("/// outside its range is a HyperParameterRangeException naming <paramref name=\"source\"/>, the hyperparameter, the value and the range.");
         w.Line("/// FromJson, Create, LoadFromCheckpoint and the command line call it.");
         w.Line("/// </summary>");
-        w.Line("public void Validate(string source = " + ModuleEmitter.Quote("hyperparameters of " + spec.Name) + ")");
+        w.Line("public void Validate(string source = " + Declarations.Quote("hyperparameters of " + spec.Name) + ")");
         w.Open();
         var bounded = spec.Hyperparameters.Where(h => h.Range is not null).ToList();
         if (bounded.Count == 0) w.Line("// No hyperparameter of " + spec.Name + " declares a range.");
         foreach (var h in bounded)
         {
             var r = h.Range!;
-            var name = ModuleEmitter.Quote(h.JsonName);
+            var name = Declarations.Quote(h.JsonName);
             if (r.Choices.Count > 0)
-                w.Line(Range + ".CheckChoice(source, " + name + ", " + h.PropertyName + ", " + string.Join(", ", r.Choices.Select(ModuleEmitter.Quote)) + ");");
+                w.Line(Range + ".CheckChoice(source, " + name + ", " + h.PropertyName + ", " + string.Join(", ", r.Choices.Select(Declarations.Quote)) + ");");
             else
                 w.Line(Range + ".Check(source, " + name + ", " + h.PropertyName
                     + (r.Min is null ? "" : ", min: " + r.Min) + (r.Max is null ? "" : ", max: " + r.Max) + ");");

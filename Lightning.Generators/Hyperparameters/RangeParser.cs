@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Linq;
 using Lightning.Generators.Helpers;
 using Lightning.Generators.Hyperparameters.Model;
-using Lightning.Generators.Modules.Model;
 using Microsoft.CodeAnalysis;
 
 namespace Lightning.Generators.Hyperparameters;

@@ -1,279 +1,190 @@
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Threading;
+using Lightning.Generators.Diagnostics;
 using Lightning.Generators.Helpers;
+using Lightning.Generators.Hyperparameters;
+using Lightning.Generators.Kernel;
+using Lightning.Generators.Kernel.Model;
 using Lightning.Generators.Modules.Model;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Lightning.Generators.Modules;
 
 /// <summary>
-/// Reads a <c>[LightningModule]</c> class into a <see cref="ModuleSpec"/>. Returns null for shapes the generator
-/// cannot complete (not partial, generic); the analyzers report those.
+/// Reads a <c>[LightningModule]</c> class into a <see cref="ModuleSpec"/> and checks its declaration: partial (LTN0001),
+/// a concrete torch.nn.Module class (LTN0020),
+/// a training step (LTN0002), one valid optimizer method (LTN0003, LTN0004), step signatures (LTN0006), hyperparameters
+/// (LTN0007-LTN0009, LTN0019), hook methods and handlers (LTN0015, LTN0016). Each rule lives in the kernel; this parser
+/// applies them once and keeps what they accept, so what is reported and what is generated never disagree.
 /// </summary>
 internal static class ModuleParser
 {
-    private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
-        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
-
-    public static ModuleSpec? Parse(GeneratorAttributeSyntaxContext context, CancellationToken ct)
+    public static ModuleParse Parse(GeneratorAttributeSyntaxContext context, CancellationToken ct)
     {
-        if (context.TargetSymbol is not INamedTypeSymbol type || context.TargetNode is not ClassDeclarationSyntax declaration)
-            return null;
-        if (!IsPartialChain(declaration) || type.IsGenericType || type.IsAbstract) return null;
+        if (context.TargetSymbol is not INamedTypeSymbol type) return new ModuleParse(null, EquatableArray<DiagnosticInfo>.Empty);
+        var compilation = context.SemanticModel.Compilation;
+        var known = KnownSymbols.Get(compilation);
+        var diagnostics = new DiagnosticList();
+
+        bool partial = true;
+        if (Declarations.FirstNonPartial(type, ct) is (var outer, var declaration))
+        {
+            partial = false;
+            var suffix = SymbolEqualityComparer.Default.Equals(outer, type) ? "" : $" (it contains the Lightning module '{type.Name}')";
+            diagnostics.Add(DiagnosticDescriptors.NotPartial, LocationInfo.From(declaration.Identifier), outer.Name, suffix);
+        }
         ct.ThrowIfCancellationRequested();
 
-        var attribute = context.Attributes[0];
-        bool automatic = true;
-        foreach (var arg in attribute.NamedArguments)
-            if (arg.Key == Names.AutomaticOptimization && arg.Value.Value is bool b) automatic = b;
+        // A concrete torch.nn.Module class (LTN0020); a base type that does not bind is the compiler's error, not this rule's.
+        bool isNnModule = known.IsNnModule(type);
+        bool baseBinds = true;
+        for (var t = type.BaseType; t is not null; t = t.BaseType) baseBinds &= t.TypeKind != TypeKind.Error;
+        string? notAModule = type.IsGenericType ? "is generic; the generator needs one concrete class (mark a non-generic class that derives from it [LightningModule])"
+            : type.IsAbstract ? "is abstract; mark the concrete class that derives from it [LightningModule]"
+            : !isNnModule && baseBinds && known.NnModule is not null ? "does not derive from torch.nn.Module (e.g. Module<Tensor, Tensor>), so the trainer has no layers to train"
+            : null;
+        if (notAModule is not null)
+            diagnostics.Add(DiagnosticDescriptors.NotAModuleClass, LocationInfo.From(type), type.Name, notAModule);
 
-        var primaryCtor = PrimaryConstructor(type);
-        var hparams = new List<HyperparameterSpec>();
-        if (primaryCtor is not null)
-            foreach (var p in primaryCtor.Parameters)
-                if (HasAttribute(p, Names.HyperparameterAttribute, out var a))
-                    hparams.Add(FromParameter(p, a));
-        foreach (var member in type.GetMembers())
-        {
-            ct.ThrowIfCancellationRequested();
-            if (member is IPropertySymbol prop && HasAttribute(prop, Names.HyperparameterAttribute, out var a))
-                hparams.Add(FromProperty(prop, a, context.SemanticModel.Compilation, ct));
-        }
-
-        StepSpec? training = null, validation = null, test = null, predict = null;
-        string? configureOptimizers = null;
-        foreach (var method in type.GetMembers().OfType<IMethodSymbol>())
-        {
-            foreach (var attr in method.GetAttributes())
-            {
-                switch (Names.StepKind(attr))
-                {
-                    case Names.TrainingStepAttribute: training ??= Step(method); break;
-                    case Names.ValidationStepAttribute: validation ??= Step(method); break;
-                    case Names.TestStepAttribute: test ??= Step(method); break;
-                    case Names.PredictStepAttribute: predict ??= Step(method); break;
-                    case Names.ConfigureOptimizersAttribute:
-                        if (method.Parameters.Length == 0 && !method.ReturnsVoid) configureOptimizers ??= method.Name;
-                        break;
-                }
-            }
-        }
+        // A generic or abstract class is not a module the generator can complete: its other rules wait until it is one
+        // (they would describe a class that is not the one trained), and only the shared stand-ins are generated.
+        bool concrete = !type.IsGenericType && !type.IsAbstract;
+        var steps = concrete ? ReadSteps(type, known, diagnostics, ct) : new Steps();
+        var primaryCtor = Declarations.PrimaryConstructor(type);
+        int before = diagnostics.Count;
+        var hparams = concrete ? HyperparameterParser.Read(type, primaryCtor, known, compilation, diagnostics, ct) : new List<Hyperparameters.Model.HyperparameterSpec>();
+        bool hyperparameterErrors = diagnostics.Count > before;
+        var hooks = concrete ? HookRules.Bindings(type, known, diagnostics, ct) : EquatableArray<HookBinding>.Empty;
 
         bool canCreate = primaryCtor is not null
-            ? primaryCtor.Parameters.All(p => p.HasExplicitDefaultValue || HasAttribute(p, Names.HyperparameterAttribute, out _))
+            ? primaryCtor.Parameters.All(p => p.HasExplicitDefaultValue || known.HyperparameterOf(p) is not null)
               && primaryCtor.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal
             : type.InstanceConstructors.Any(c => c.Parameters.Length == 0 && c.DeclaredAccessibility is Accessibility.Public or Accessibility.Internal);
-        canCreate &= hparams.All(h => h.DefaultValue is not null && h.Kind != HyperparameterKind.Unsupported);
+        var create = !canCreate ? CreateMode.None
+            : hyperparameterErrors || hparams.Any(h => h.DefaultValue is null) || !isNnModule ? CreateMode.Stub
+            : CreateMode.Real;
 
-        var (ns, containing, metadataName) = Place(type);
-
-        return new ModuleSpec(
-            HintName: (ns.Length > 0 ? ns + "." : "") + metadataName + ".Lightning.g.cs",
+        var (ns, containing, metadataName) = Declarations.Place(type);
+        var spec = new ModuleSpec(
+            // A generic class's metadata name (Net`1) keeps its file apart from a non-generic class of the same name.
+            HintName: (ns.Length > 0 ? ns + "." : "") + metadataName + (type.IsGenericType ? "`" + type.Arity : "") + ".Lightning.g.cs",
             Namespace: ns,
             ContainingTypes: containing,
             Name: type.Name,
-            FullName: type.ToDisplayString(TypeFormat),
-            IsSealed: type.IsSealed,
-            AutomaticOptimization: automatic,
+            FullName: type.ToDisplayString(Declarations.TypeFormat),
+            CanExtend: partial && concrete,
+            // Stand-ins name the class; a generic one's only when its type parameters have no constraints to repeat.
+            VisibleInAssembly: Declarations.VisibleInAssembly(type) && type.TypeParameters.All(Unconstrained)
+                && (type.ContainingType is null || !type.ContainingType.IsGenericType),
+            TypeParameters: string.Join(", ", type.TypeParameters.Select(p => p.Name)),
+            AutomaticOptimization: known.ModuleAttribute(type) is { } attribute ? KnownSymbols.AutomaticOptimization(attribute) : true,
             Hyperparameters: hparams.ToEquatableArray(),
-            CanCreateFromHparams: canCreate,
-            Training: training,
-            Validation: validation,
-            Test: test,
-            Predict: predict,
-            ConfigureOptimizersMethod: configureOptimizers,
-            LogKeys: LogKeys(type, declaration, context.SemanticModel.Compilation, ct).ToEquatableArray(),
-            Hooks: Callbacks.CallbackParser.Bindings(type, ct));
+            Create: create,
+            // Without torch.nn.Module the module cannot implement the trainer's interfaces: stand-ins instead.
+            Batch: isNnModule ? steps.Batch : null,
+            Training: steps.Training,
+            Validation: steps.Validation,
+            Test: steps.Test,
+            Predict: steps.Predict,
+            ConfigureOptimizersMethod: steps.ConfigureOptimizers,
+            LogKeys: LogKeys(type, compilation, ct).ToEquatableArray(),
+            Hooks: hooks);
+        return new ModuleParse(spec, diagnostics.ToEquatableArray());
     }
 
-    // ------------------------------------------------------------------ declarations
+    private static bool Unconstrained(ITypeParameterSymbol p) =>
+        p.ConstraintTypes.IsEmpty && !p.HasReferenceTypeConstraint && !p.HasValueTypeConstraint && !p.HasUnmanagedTypeConstraint
+        && !p.HasNotNullConstraint && !p.HasConstructorConstraint && !p.AllowsRefLikeType;
 
-    /// <summary>Where a type is declared: its namespace, the types it is nested in, and its dotted name within the namespace.</summary>
-    internal static (string Namespace, EquatableArray<ContainingTypeSpec> Containing, string MetadataName) Place(INamedTypeSymbol type)
+    // ------------------------------------------------------------------ steps
+
+    private sealed class Steps
     {
-        var ns = type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString();
-        var containing = new List<ContainingTypeSpec>();
-        for (var t = type.ContainingType; t is not null; t = t.ContainingType)
-            containing.Insert(0, new ContainingTypeSpec(Keyword(t), t.Name));
-        var metadataName = string.Join(".", containing.Select(c => c.Name).Concat(new[] { type.Name }));
-        return (ns, containing.ToEquatableArray(), metadataName);
+        public TypeShape? Batch;
+        public StepSpec? Training, Validation, Test, Predict;
+        public string? ConfigureOptimizers;
     }
 
-    internal static bool IsPartialChain(ClassDeclarationSyntax declaration)
+    private static Steps ReadSteps(INamedTypeSymbol type, KnownSymbols known, DiagnosticList diagnostics, CancellationToken ct)
     {
-        for (SyntaxNode? n = declaration; n is not null; n = n.Parent)
-            if (n is TypeDeclarationSyntax t && !t.Modifiers.Any(SyntaxKind.PartialKeyword)) return false;
-        return true;
-    }
-
-    internal static string Keyword(INamedTypeSymbol t) => t switch
-    {
-        { IsRecord: true, TypeKind: TypeKind.Struct } => "record struct",
-        { IsRecord: true } => "record",
-        { TypeKind: TypeKind.Struct } => "struct",
-        { TypeKind: TypeKind.Interface } => "interface",
-        _ => "class",
-    };
-
-    /// <summary>The primary constructor, whose syntax is the type declaration itself.</summary>
-    internal static IMethodSymbol? PrimaryConstructor(INamedTypeSymbol type) =>
-        type.InstanceConstructors.FirstOrDefault(c =>
-            c.DeclaringSyntaxReferences.Length == 1 && c.DeclaringSyntaxReferences[0].GetSyntax() is TypeDeclarationSyntax);
-
-    internal static bool HasAttribute(ISymbol symbol, string name, out AttributeData attribute)
-    {
-        foreach (var a in symbol.GetAttributes())
-            if (a.AttributeClass?.ToDisplayString() == name) { attribute = a; return true; }
-        attribute = null!;
-        return false;
-    }
-
-    // ------------------------------------------------------------------ hyperparameters
-
-    private static HyperparameterSpec FromParameter(IParameterSymbol p, AttributeData attribute) => new(
-        MemberName: p.Name,
-        PropertyName: Naming.Pascal(p.Name),
-        JsonName: Naming.Snake(p.Name),
-        Source: HyperparameterSource.ConstructorParameter,
-        TypeName: p.Type.ToDisplayString(TypeFormat),
-        Kind: KindOf(p.Type),
-        DefaultValue: p.HasExplicitDefaultValue ? Literal(p.ExplicitDefaultValue, p.Type) : null,
-        Description: Description(attribute),
-        Range: Range(attribute, p.Type));
-
-    private static HyperparameterSpec FromProperty(IPropertySymbol prop, AttributeData attribute, Compilation compilation, CancellationToken ct)
-    {
-        string? literal = null;
-        foreach (var reference in prop.DeclaringSyntaxReferences)
+        var declared = new Dictionary<StepKind, IMethodSymbol>();
+        var optimizers = new List<IMethodSymbol>();
+        var methods = type.GetMembers().OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.Ordinary).ToList();
+        foreach (var method in methods)
         {
-            if (reference.GetSyntax(ct) is PropertyDeclarationSyntax { Initializer.Value: var value })
+            foreach (var (_, kind) in known.StepAttributes(method))
             {
-                var model = compilation.GetSemanticModel(value.SyntaxTree);
-                var constant = model.GetConstantValue(value, ct);
-                if (constant.HasValue) literal = Literal(constant.Value, prop.Type);
+                if (kind == StepKind.ConfigureOptimizers) optimizers.Add(method);
+                else if (!declared.ContainsKey(kind)) declared[kind] = method;
+                else diagnostics.Add(DiagnosticDescriptors.StepSignature, LocationInfo.From(method), kind.AttributeName(), method.Name,
+                    $"is a second [{kind.AttributeName()}] method; a module has one (the first is '{declared[kind].Name}')");
             }
         }
-        return new HyperparameterSpec(
-            MemberName: prop.Name,
-            PropertyName: prop.Name,
-            JsonName: Naming.Snake(prop.Name),
-            Source: HyperparameterSource.Property,
-            TypeName: prop.Type.ToDisplayString(TypeFormat),
-            Kind: KindOf(prop.Type),
-            DefaultValue: literal,
-            Description: Description(attribute),
-            Range: Range(attribute, prop.Type));
-    }
+        ct.ThrowIfCancellationRequested();
 
-    /// <summary>The valid part of the attribute's Min, Max and Choices (the analyzer reports the rest, LTN0019).</summary>
-    private static Hyperparameters.Model.RangeSpec? Range(AttributeData attribute, ITypeSymbol type)
-    {
-        var kind = KindOf(type);
-        return Hyperparameters.RangeParser.Spec(Hyperparameters.RangeParser.Read(attribute, kind, type.ToDisplayString()), kind);
-    }
+        var steps = new Steps();
+        declared.TryGetValue(StepKind.Training, out var training);
+        if (training is null)
+            diagnostics.Add(DiagnosticDescriptors.NoTrainingStep, LocationInfo.From(type), type.Name);
 
-    private static string? Description(AttributeData attribute)
-    {
-        foreach (var arg in attribute.NamedArguments)
-            if (arg.Key == "Description" && arg.Value.Value is string s) return s;
-        return null;
-    }
+        // The module's batch type: the training step's when its declaration names one; else another step's; else that of
+        // a method named like a training step that lacks its attribute (so the interfaces the user's code relies on stay).
+        var trainingBatch = training is null ? null : StepRules.DeclaredBatchType(training, known);
+        var batch = trainingBatch
+            ?? new[] { StepKind.Validation, StepKind.Test, StepKind.Predict }
+                .Select(k => declared.TryGetValue(k, out var m) ? StepRules.DeclaredBatchType(m, known) : null).FirstOrDefault(t => t is not null)
+            ?? (training is null ? methods.Where(StepRules.LooksLikeTrainingStep).Select(m => StepRules.DeclaredBatchType(m, known)).FirstOrDefault(t => t is not null) : null);
+        if (batch is not null) steps.Batch = TypeShapes.ShapeOf(batch, known);
 
-    internal static HyperparameterKind KindOf(ITypeSymbol type) => type.TypeKind == TypeKind.Enum
-        ? HyperparameterKind.Enum
-        : type.SpecialType switch
+        foreach (var entry in declared.OrderBy(kv => kv.Key))
         {
-            SpecialType.System_Boolean => HyperparameterKind.Boolean,
-            SpecialType.System_Int32 => HyperparameterKind.Int32,
-            SpecialType.System_Int64 => HyperparameterKind.Int64,
-            SpecialType.System_Single => HyperparameterKind.Single,
-            SpecialType.System_Double => HyperparameterKind.Double,
-            SpecialType.System_String => HyperparameterKind.String,
-            _ => HyperparameterKind.Unsupported,
-        };
-
-    /// <summary>A constant as a C# literal of <paramref name="type"/>, or null when it cannot be written.</summary>
-    internal static string? Literal(object? value, ITypeSymbol type)
-    {
-        var ci = CultureInfo.InvariantCulture;
-        if (type.TypeKind == TypeKind.Enum && value is not null)
-        {
-            var typeName = type.ToDisplayString(TypeFormat);
-            foreach (var field in type.GetMembers().OfType<IFieldSymbol>())
-                if (field.HasConstantValue && Equals(field.ConstantValue, value)) return typeName + "." + field.Name;
-            return "(" + typeName + ")(" + System.Convert.ToString(value, ci) + ")";
+            var (kind, method) = (entry.Key, entry.Value);
+            var problems = StepRules.Problems(method, kind, known, trainingBatch);
+            foreach (var (location, problem) in problems)
+                diagnostics.Add(DiagnosticDescriptors.StepSignature, location, kind.AttributeName(), method.Name, problem);
+            bool binds = method.Parameters.All(p => p.Type.TypeKind != TypeKind.Error) && method.ReturnType.TypeKind != TypeKind.Error;
+            bool callable = problems.Count == 0 && binds && batch is not null && KnownSymbols.Same(method.Parameters[0].Type, batch);
+            string? returnType = method.ReturnsVoid || method.ReturnType.TypeKind == TypeKind.Error || method.ReturnsByRef
+                ? null : method.ReturnType.ToDisplayString(Declarations.TypeFormat);
+            var spec = new StepSpec(
+                MethodName: method.Name,
+                Callable: callable,
+                BatchIndex: callable ? StepRules.BatchIndexOf(method) : BatchIndexKind.None,
+                ReturnType: returnType,
+                Output: kind == StepKind.Predict && returnType is not null ? TypeShapes.ShapeOf(method.ReturnType, known) : null);
+            switch (kind)
+            {
+                case StepKind.Training: steps.Training = spec; break;
+                case StepKind.Validation: steps.Validation = spec; break;
+                case StepKind.Test: steps.Test = spec; break;
+                case StepKind.Predict: steps.Predict = spec; break;
+            }
         }
-        return value switch
+
+        var ordered = optimizers
+            .OrderBy(m => m.Locations[0].SourceTree?.FilePath, System.StringComparer.Ordinal).ThenBy(m => m.Locations[0].SourceSpan.Start).ToList();
+        if (ordered.Count == 0)
+            diagnostics.Add(DiagnosticDescriptors.NoOptimizer, LocationInfo.From(type), type.Name);
+        foreach (var m in ordered.Skip(1))
+            diagnostics.Add(DiagnosticDescriptors.BadOptimizerReturn, LocationInfo.From(m), m.Name,
+                "is a second [ConfigureOptimizers] method (a module has one optimizer under automatic optimization)");
+        if (ordered.Count > 0)
         {
-            null => null,
-            bool b => b ? "true" : "false",
-            string s => SymbolDisplay.FormatLiteral(s, quote: true),
-            float f when float.IsNaN(f) => "float.NaN",
-            float f when float.IsInfinity(f) => f > 0 ? "float.PositiveInfinity" : "float.NegativeInfinity",
-            float f => f.ToString("R", ci) + "F",
-            double d when double.IsNaN(d) => "double.NaN",
-            double d when double.IsInfinity(d) => d > 0 ? "double.PositiveInfinity" : "double.NegativeInfinity",
-            double d => d.ToString("R", ci) + "D",
-            long l => l.ToString(ci) + "L",
-            int i => i.ToString(ci),
-            _ => null,
-        };
-    }
-
-    // ------------------------------------------------------------------ steps and batch shapes
-
-    private static StepSpec? Step(IMethodSymbol method)
-    {
-        if (method.Parameters.Length is < 1 or > 2 || method.IsStatic || method.IsGenericMethod) return null;
-        if (method.Parameters.Length == 2 && method.Parameters[1].Type.SpecialType is not (SpecialType.System_Int64 or SpecialType.System_Int32))
-            return null;
-        return new StepSpec(
-            MethodName: method.Name,
-            Batch: ShapeOf(method.Parameters[0].Type, 0),
-            TakesBatchIndex: method.Parameters.Length == 2,
-            ReturnType: method.ReturnType.ToDisplayString(TypeFormat),
-            ReturnsVoid: method.ReturnsVoid,
-            Output: method.ReturnsVoid ? null : ShapeOf(method.ReturnType, 0));
-    }
-
-    internal static TypeShape ShapeOf(ITypeSymbol type, int depth)
-    {
-        var name = type.ToDisplayString(TypeFormat);
-        if (IsTensor(type)) return new TypeShape(ShapeKind.Tensor, name, EquatableArray<ShapeMember>.Empty);
-        if (depth > 4) return new TypeShape(ShapeKind.Other, name, EquatableArray<ShapeMember>.Empty);
-        if (type is IArrayTypeSymbol { Rank: 1 } array && IsTensor(array.ElementType))
-            return new TypeShape(ShapeKind.TensorArray, name, EquatableArray<ShapeMember>.Empty);
-        if (type is INamedTypeSymbol { IsTupleType: true } tuple)
-        {
-            var members = tuple.TupleElements.Select((e, i) => new ShapeMember("Item" + (i + 1).ToString(CultureInfo.InvariantCulture), ShapeOf(e.Type, depth + 1)));
-            return new TypeShape(ShapeKind.Tuple, name, members.ToEquatableArray());
+            var first = ordered[0];
+            if (StepRules.OptimizerProblem(first, known) is (var location, var problem))
+                diagnostics.Add(DiagnosticDescriptors.BadOptimizerReturn, location, first.Name, problem);
+            else if (first.ReturnType.TypeKind != TypeKind.Error)
+                steps.ConfigureOptimizers = first.Name;
         }
-        if (type is INamedTypeSymbol { IsRecord: true } record)
-        {
-            var members = record.GetMembers().OfType<IPropertySymbol>()
-                .Where(p => !p.IsStatic && p.DeclaredAccessibility == Accessibility.Public && p.SetMethod is not null && !p.IsIndexer && p.Name != "EqualityContract")
-                .Select(p => new ShapeMember(p.Name, ShapeOf(p.Type, depth + 1)))
-                .Where(m => m.Shape.HasTensors);
-            return new TypeShape(ShapeKind.Record, name, members.ToEquatableArray());
-        }
-        return new TypeShape(ShapeKind.Other, name, EquatableArray<ShapeMember>.Empty);
-    }
-
-    internal static bool IsTensor(ITypeSymbol type)
-    {
-        for (var t = type; t is not null; t = t.BaseType)
-            if (t.Name == "Tensor" && t.ContainingType?.Name == "torch" && t.ContainingNamespace?.ToDisplayString() == "TorchSharp") return true;
-        return false;
+        return steps;
     }
 
     // ------------------------------------------------------------------ Log keys
 
     /// <summary>Every constant key passed to <c>Log(...)</c> in the class's own declarations, in order of appearance.</summary>
-    private static List<string> LogKeys(INamedTypeSymbol type, ClassDeclarationSyntax target, Compilation compilation, CancellationToken ct)
+    private static List<string> LogKeys(INamedTypeSymbol type, Compilation compilation, CancellationToken ct)
     {
         var keys = new List<string>();
         foreach (var reference in type.DeclaringSyntaxReferences)
@@ -283,22 +194,14 @@ internal static class ModuleParser
             foreach (var invocation in declaration.DescendantNodes().OfType<InvocationExpressionSyntax>())
             {
                 ct.ThrowIfCancellationRequested();
-                if (!IsLogCall(invocation) || invocation.ArgumentList.Arguments.Count == 0) continue;
+                if (!LogCalls.IsLogCall(invocation) || invocation.ArgumentList.Arguments.Count == 0) continue;
                 if (invocation.Ancestors().OfType<TypeDeclarationSyntax>().First() != declaration) continue;
-                var arg = invocation.ArgumentList.Arguments[0].Expression;
-                string? key = arg is LiteralExpressionSyntax literal && literal.IsKind(SyntaxKind.StringLiteralExpression)
-                    ? literal.Token.ValueText
-                    : (model ??= compilation.GetSemanticModel(declaration.SyntaxTree)).GetConstantValue(arg, ct) is { HasValue: true, Value: string s } ? s : null;
+                var key = LogCalls.KeyExpression(invocation) is LiteralExpressionSyntax
+                    ? LogCalls.ConstantKey(invocation, null, ct)
+                    : LogCalls.ConstantKey(invocation, model ??= compilation.GetSemanticModel(declaration.SyntaxTree), ct);
                 if (key is not null && !keys.Contains(key)) keys.Add(key);
             }
         }
         return keys;
     }
-
-    private static bool IsLogCall(InvocationExpressionSyntax invocation) => invocation.Expression switch
-    {
-        IdentifierNameSyntax id => id.Identifier.ValueText == "Log",
-        MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name.Identifier.ValueText: "Log" } => true,
-        _ => false,
-    };
 }

@@ -27,16 +27,36 @@ public sealed class CliSettings<TModule, THParams>
     public TrainerOptions? TrainerDefaults { get; init; }
 }
 
+/// <summary>The subcommands a module's command line offers: those its steps support (the generated <c>RunCli</c> passes them).</summary>
+[Flags]
+public enum CliCommands
+{
+    /// <summary><c>fit</c>: train (every module).</summary>
+    Fit = 1,
+    /// <summary><c>validate</c>: run the <c>[ValidationStep]</c>.</summary>
+    Validate = 2,
+    /// <summary><c>test</c>: run the <c>[TestStep]</c>.</summary>
+    Test = 4,
+    /// <summary><c>predict</c>: run the <c>[PredictStep]</c>.</summary>
+    Predict = 8,
+    /// <summary>Every subcommand.</summary>
+    All = Fit | Validate | Test | Predict,
+}
+
 /// <summary>
 /// Lightning's <c>LightningCLI</c>: subcommands <c>fit</c>, <c>validate</c>, <c>test</c>, <c>predict</c>, each with every
 /// hyperparameter of the module and every trainer option (<c>--lr 3e-4 --max-epochs 5</c>), <c>--config run.json</c>
 /// (command-line values override it) and <c>--ckpt-path best|last|PATH</c>. <c>fit</c> writes the effective config to
 /// <c>config.json</c> in the run's folder; passing it back with <c>--config</c> repeats the run. The generated
-/// <c>Foo.RunCli(args, data)</c> calls <see cref="Run"/> with the module's hyperparameter options.
+/// <c>Foo.RunCli(args, data)</c> calls <see cref="Run"/> with the module's hyperparameter options and the subcommands its
+/// steps support (a module without a <c>[TestStep]</c> has no <c>test</c>).
 /// </summary>
 public static class LightningCli
 {
-    /// <summary>Parses <paramref name="args"/> and runs the subcommand; returns the process exit code (2 for bad arguments).</summary>
+    /// <summary>
+    /// Parses <paramref name="args"/> and runs the subcommand; returns the process exit code (2 for bad arguments, such as a
+    /// subcommand not in <paramref name="commands"/>).
+    /// </summary>
     public static int Run<TModule, THParams, TBatch>(
         string[] args,
         string moduleName,
@@ -47,7 +67,8 @@ public static class LightningCli
         Func<THParams, string> hparamsJson,
         Func<string, string, THParams> hparamsFromJson,
         Func<THParams, LightningDataModule<TBatch>> data,
-        CliSettings<TModule, THParams>? settings = null)
+        CliSettings<TModule, THParams>? settings = null,
+        CliCommands commands = CliCommands.All)
         where TModule : ILightningModule<TBatch>
     {
         settings ??= new CliSettings<TModule, THParams>();
@@ -65,6 +86,8 @@ public static class LightningCli
         var error = settings.Output ?? Console.Error;
         void Command(string name, string description, Func<ParseResult, int> action)
         {
+            // Only the subcommands the module's steps support (fit, validate, test, predict as named).
+            if (!commands.HasFlag(Enum.Parse<CliCommands>(name, ignoreCase: true))) return;
             var command = new Command(name, description);
             command.SetAction(result =>
             {

@@ -290,4 +290,36 @@ public sealed class CliTests : IDisposable
         Assert.Contains("Total params", text);                     // the summary flag alone means true
         Assert.Empty(Directory.GetDirectories(_dir, "checkpoints", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public void OnlyTheSubcommandsTheModulesStepsSupportAreOffered()
+    {
+        // ManualClassifier has a training step only: fit, no validate, test or predict.
+        int Manual(params string[] args)
+        {
+            var output = new StringWriter();
+            int code = ManualClassifier.RunCli(args.Concat(new[] { "--default-root-dir", _dir }).ToArray(), _ => new BlobsDataModule(),
+                new CliSettings<ManualClassifier, ManualClassifier.HParams> { Output = output });
+            _text = output.ToString();
+            return code;
+        }
+        Assert.Equal(0, Manual("--help"));
+        Assert.Matches(@"(?m)^\s+fit\s", _text);
+        foreach (var missing in new[] { "validate", "test", "predict" })
+            Assert.DoesNotMatch($@"(?m)^\s+{missing}\s", _text);
+        foreach (var missing in new[] { "validate", "test", "predict" })
+        {
+            Assert.Equal(2, Manual(missing));
+            Assert.Contains(missing, _text);
+            Assert.Contains(LightningCli.HelpHint, _text);
+        }
+
+        // TinyClassifier has every step: all four are offered.
+        var (code, text, _) = Run("--help");
+        Assert.Equal(0, code);
+        foreach (var command in new[] { "fit", "validate", "test", "predict" })
+            Assert.Matches($@"(?m)^\s+{command}\s", text);
+    }
+
+    private string _text = "";
 }

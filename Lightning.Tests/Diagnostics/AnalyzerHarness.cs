@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using Lightning.Generators.Diagnostics;
+using Lightning.Generators.Callbacks;
 using Lightning.Generators.Modules;
 using Lightning.Tests.Generation;
 using Microsoft.CodeAnalysis;
@@ -17,7 +17,8 @@ using Xunit;
 namespace Lightning.Tests.Diagnostics;
 
 /// <summary>
-/// Runs the generator, then Lightning's analyzers, on test sources. Sources mark the expected span of a
+/// Runs the generators, then Lightning's analyzers, on test sources, and gathers the Lightning diagnostics of both
+/// (declaration rules come from the generators, code rules from the analyzers). Sources mark the expected span of a
 /// diagnostic with <c>[|</c> and <c>|]</c>.
 /// </summary>
 internal static class AnalyzerHarness
@@ -30,16 +31,22 @@ internal static class AnalyzerHarness
 
         """;
 
-    private static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers =
-        ImmutableArray.Create<DiagnosticAnalyzer>(new ModuleAnalyzer(), new StepBodyAnalyzer(), new MonitoredMetricAnalyzer(), new CallbackAnalyzer());
+    /// <summary>Every analyzer of the generator assembly (found by reflection, so a new one is tested without editing this list).</summary>
+    public static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers = typeof(LightningModuleGenerator).Assembly.GetTypes()
+        .Where(t => typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && !t.IsAbstract)
+        .Select(t => (DiagnosticAnalyzer)System.Activator.CreateInstance(t)!)
+        .ToImmutableArray();
 
-    /// <summary>The Lightning diagnostics of <paramref name="source"/> (after the generator ran).</summary>
+    /// <summary>Both generators, as the compiler runs them.</summary>
+    public static GeneratorDriver Generators() => CSharpGeneratorDriver.Create(
+        new[] { new LightningModuleGenerator().AsSourceGenerator(), new CallbackGenerator().AsSourceGenerator() }, parseOptions: GeneratorHarness.ParseOptions);
+
+    /// <summary>The Lightning diagnostics of <paramref name="source"/>: the generators', then the analyzers' on the generated compilation.</summary>
     public static async Task<ImmutableArray<Diagnostic>> DiagnosticsAsync(string source)
     {
         var compilation = GeneratorHarness.Compile(Usings + source);
-        CSharpGeneratorDriver.Create(new[] { new LightningModuleGenerator().AsSourceGenerator(), new Lightning.Generators.Callbacks.CallbackGenerator().AsSourceGenerator() }, parseOptions: GeneratorHarness.ParseOptions)
-            .RunGeneratorsAndUpdateCompilation(compilation, out var withGenerated, out _);
-        var diagnostics = await withGenerated.WithAnalyzers(Analyzers).GetAnalyzerDiagnosticsAsync();
+        Generators().RunGeneratorsAndUpdateCompilation(compilation, out var withGenerated, out var generatorDiagnostics);
+        var diagnostics = generatorDiagnostics.AddRange(await withGenerated.WithAnalyzers(Analyzers).GetAnalyzerDiagnosticsAsync());
         return diagnostics.Where(d => d.Id.StartsWith("LTN")).OrderBy(d => d.Location.SourceSpan.Start).ToImmutableArray();
     }
 
@@ -71,7 +78,9 @@ internal static class AnalyzerHarness
             .WithCompilationOptions(new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
         var document = project.AddDocument("Test.cs", Usings + source);
         var compilation = (await document.Project.GetCompilationAsync())!;
-        var diagnostic = (await compilation.WithAnalyzers(Analyzers).GetAnalyzerDiagnosticsAsync()).First(d => d.Id == id);
+        Generators().RunGeneratorsAndUpdateCompilation(compilation, out var withGenerated, out var generatorDiagnostics);
+        // Generator diagnostics carry a plain file location (path and span); the fix works from the span.
+        var diagnostic = generatorDiagnostics.AddRange(await withGenerated.WithAnalyzers(Analyzers).GetAnalyzerDiagnosticsAsync()).First(d => d.Id == id);
 
         var actions = new List<CodeAction>();
         await fixer.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostic, (a, _) => actions.Add(a), CancellationToken.None));

@@ -8,7 +8,7 @@ namespace Lightning.Tests.Diagnostics;
 /// <summary>LTN0013: a monitored metric that no Log call logs.</summary>
 public class MonitoredMetricAnalyzerTests
 {
-    private const string Good = ModuleAnalyzerTests.Good;
+    private const string Good = ModuleRuleTests.Good;
 
     private static string WithCheckpoint(string monitor) => Good + $$"""
 

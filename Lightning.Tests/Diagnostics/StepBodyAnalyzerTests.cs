@@ -8,7 +8,7 @@ namespace Lightning.Tests.Diagnostics;
 /// <summary>StepBodyAnalyzer: manual optimization calls, Log keys and places, host syncs.</summary>
 public class StepBodyAnalyzerTests
 {
-    private const string Good = ModuleAnalyzerTests.Good;
+    private const string Good = ModuleRuleTests.Good;
     private const string LogLoss = "Log(\"loss\", loss);";
 
     // ---- LTN0005

@@ -1,4 +1,5 @@
 using System.Linq;
+using Lightning.Generators.Kernel;
 using Lightning.Generators.Modules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -133,5 +134,29 @@ public class CachingTests
         result = driver.RunGenerators(compilation.ReplaceSyntaxTree(tree, filterEdit)).GetRunResult().Results[0];
         Assert.Contains(result.TrackedSteps[TrackingNames.CallbackSpec].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
         Assert.Contains("% 20 == 0", result.GeneratedSources.Single().SourceText.ToString());
+    }
+
+    [Fact]
+    public void ABrokenModulesDiagnosticMovesWithoutRegeneratingItsCode()
+    {
+        // No [ConfigureOptimizers]: LTN0003 on the class name. Lines added above it move the diagnostic, not the code.
+        var broken = Module.Replace("    [ConfigureOptimizers]\n", "");
+        var compilation = GeneratorHarness.Compile(broken);
+        var driver = NewDriver().RunGenerators(compilation);
+        var first = driver.GetRunResult();
+        var before = Assert.Single(first.Diagnostics, d => d.Id == "LTN0003").Location.GetLineSpan().StartLinePosition.Line;
+
+        var tree = compilation.SyntaxTrees.Single();
+        var at = broken.IndexOf("[LightningModule]", System.StringComparison.Ordinal);
+        var edited = tree.WithChangedText(tree.GetText().Replace(at, 0, "// one\n// two\n"));
+        var result = driver.RunGenerators(compilation.ReplaceSyntaxTree(tree, edited)).GetRunResult();
+
+        Assert.Equal(before + 2, Assert.Single(result.Diagnostics, d => d.Id == "LTN0003").Location.GetLineSpan().StartLinePosition.Line);
+        var steps = result.Results[0].TrackedSteps;
+        Assert.Contains(steps[TrackingNames.ModuleSpec].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.All(steps[TrackingNames.ModuleCode].SelectMany(s => s.Outputs),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached, o.Reason.ToString()));
+        Assert.Equal(first.GeneratedTrees.Single().ToString(), result.GeneratedTrees.Single().ToString());
+        foreach (var step in steps[TrackingNames.ModuleSpec].SelectMany(s => s.Outputs)) ModelWalker.AssertPure(step.Value);
     }
 }

@@ -1,93 +1,64 @@
 using Lightning.Generators.Helpers;
+using Lightning.Generators.Hyperparameters.Model;
+using Lightning.Generators.Kernel;
+using Lightning.Generators.Kernel.Model;
 
 namespace Lightning.Generators.Modules.Model;
+
+/// <summary>What the parser found in one <c>[LightningModule]</c> class: the spec to emit (null when nothing can be) and its diagnostics.</summary>
+internal sealed record ModuleParse(ModuleSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+
+/// <summary>How the generated code can build the module from its hyperparameters.</summary>
+internal enum CreateMode
+{
+    /// <summary>No Create, LoadFromCheckpoint or RunCli (a constructor parameter that is not a hyperparameter has no default).</summary>
+    None,
+    /// <summary>Generated from the hyperparameters.</summary>
+    Real,
+    /// <summary>Declared, but throwing: a hyperparameter has an error (LTN0007-LTN0009) or the class is not a torch.nn.Module (LTN0020), so the module cannot be built from them.</summary>
+    Stub,
+}
 
 /// <summary>
 /// Everything the emitter needs to write <c>Foo.Lightning.g.cs</c> for one <c>[LightningModule]</c> class.
 /// Plain strings and records only (no symbols, syntax nodes or locations), so equal classes give equal specs
-/// and the generator's output is cached between edits.
+/// and the generator's output is cached between edits. A module with mistakes still gets a spec: the emitter writes
+/// what compiles (stand-ins that throw where a step or the optimizer could not be wired), so the user's code that
+/// refers to generated members keeps compiling and the LTN diagnostic is the only error.
 /// </summary>
+/// <param name="CanExtend">False when the generator cannot add to the class: it (or a type it is nested in) is not partial (LTN0001), or it is generic or abstract (LTN0020).</param>
+/// <param name="VisibleInAssembly">The class can be named from a top-level class (for the stand-ins of a module that cannot implement the trainer's interfaces).</param>
+/// <param name="TypeParameters">A generic class's type parameters ("T, U"), which the stand-ins take too; empty otherwise.</param>
+/// <param name="Batch">The batch type of the module's interfaces, or null when no step names one or the class is not a torch.nn.Module (LTN0020).</param>
+/// <param name="ConfigureOptimizersMethod">The [ConfigureOptimizers] method the trainer calls, or null (LTN0003, LTN0004).</param>
 internal sealed record ModuleSpec(
     string HintName,
     string Namespace,
     EquatableArray<ContainingTypeSpec> ContainingTypes,
     string Name,
     string FullName,
-    bool IsSealed,
+    bool CanExtend,
+    bool VisibleInAssembly,
+    string TypeParameters,
     bool AutomaticOptimization,
     EquatableArray<HyperparameterSpec> Hyperparameters,
-    bool CanCreateFromHparams,
+    CreateMode Create,
+    TypeShape? Batch,
     StepSpec? Training,
     StepSpec? Validation,
     StepSpec? Test,
     StepSpec? Predict,
     string? ConfigureOptimizersMethod,
     EquatableArray<string> LogKeys,
-    EquatableArray<Callbacks.Model.HookBinding> Hooks);
+    EquatableArray<HookBinding> Hooks);
 
-/// <summary>A type the module is nested in: its keyword (class, struct, record...) and name.</summary>
-internal sealed record ContainingTypeSpec(string Keyword, string Name);
-
-/// <summary>Where a hyperparameter is declared.</summary>
-internal enum HyperparameterSource
-{
-    /// <summary>A primary-constructor parameter with a default value.</summary>
-    ConstructorParameter,
-    /// <summary>A property with an init (or set) accessor and an initializer.</summary>
-    Property,
-}
-
-/// <summary>How a hyperparameter's value is read and written as JSON.</summary>
-internal enum HyperparameterKind { Boolean, Int32, Int64, Single, Double, String, Enum, Unsupported }
-
-/// <summary>One hyperparameter.</summary>
-/// <param name="MemberName">The C# name as declared (a parameter or a property).</param>
-/// <param name="PropertyName">The name of the HParams record's property (PascalCase).</param>
-/// <param name="JsonName">The snake_case name used in JSON, tables and command lines.</param>
-/// <param name="TypeName">The fully qualified type.</param>
-/// <param name="DefaultValue">The default as a C# literal, or null when there is none.</param>
-/// <param name="Range">The values it accepts ([Hyperparameter(Min = ..., Max = ..., Choices = ...)]), or null for any.</param>
-internal sealed record HyperparameterSpec(
-    string MemberName,
-    string PropertyName,
-    string JsonName,
-    HyperparameterSource Source,
-    string TypeName,
-    HyperparameterKind Kind,
-    string? DefaultValue,
-    string? Description,
-    Hyperparameters.Model.RangeSpec? Range);
-
-/// <summary>A step method: its name, what it takes and what it returns.</summary>
+/// <summary>A declared step method.</summary>
+/// <param name="Callable">True when the generated loop calls it; false when its signature has an LTN0006 problem (the loop is a stand-in).</param>
+/// <param name="ReturnType">The return type (a predict step's output), or null when it is void or does not bind.</param>
+/// <param name="Output">The tensor structure of a callable predict step's output.</param>
 internal sealed record StepSpec(
     string MethodName,
-    TypeShape Batch,
-    bool TakesBatchIndex,
-    string ReturnType,
-    bool ReturnsVoid,
+    bool Callable,
+    BatchIndexKind BatchIndex,
+    string? ReturnType,
     TypeShape? Output);
-
-/// <summary>The kinds of value the generated device-transfer code knows how to walk.</summary>
-internal enum ShapeKind
-{
-    /// <summary>A <c>torch.Tensor</c>.</summary>
-    Tensor,
-    /// <summary>A value tuple; members are its elements.</summary>
-    Tuple,
-    /// <summary>A record (class or struct); members are its tensor-bearing properties, rebuilt with <c>with</c>.</summary>
-    Record,
-    /// <summary>An array of tensors.</summary>
-    TensorArray,
-    /// <summary>Anything else: passed through unchanged.</summary>
-    Other,
-}
-
-/// <summary>The structure of a batch (or prediction) type, as far as tensors are concerned.</summary>
-internal sealed record TypeShape(ShapeKind Kind, string TypeName, EquatableArray<ShapeMember> Members)
-{
-    /// <summary>True when the value holds at least one tensor.</summary>
-    public bool HasTensors => Kind is ShapeKind.Tensor or ShapeKind.TensorArray || Members.Count > 0;
-}
-
-/// <summary>A member of a tuple or record batch: how to reach it and what it holds.</summary>
-internal sealed record ShapeMember(string Access, TypeShape Shape);

@@ -1,7 +1,6 @@
 using System.Collections.Generic;
-using Microsoft.CodeAnalysis;
 
-namespace Lightning.Generators.Callbacks;
+namespace Lightning.Generators.Kernel;
 
 /// <summary>An argument a hook passes, which a hook method may take (by type, in any order).</summary>
 internal enum HookArg
@@ -34,20 +33,30 @@ internal sealed class Hook
     public IReadOnlyList<HookArg> Args { get; }
 }
 
+/// <summary>An Ignite event of <c>Lightning.TrainerEvent</c>: the hook it runs in and the expression of its count (what Every and Once filter on).</summary>
+internal sealed class HookEvent
+{
+    public HookEvent(string name, string hook, string count)
+    {
+        Name = name;
+        Hook = hook;
+        Count = count;
+    }
+
+    public string Name { get; }
+
+    public string Hook { get; }
+
+    public string Count { get; }
+}
+
 /// <summary>
-/// The hooks of <c>Lightning.ICallback</c> (Lightning's names), the Ignite events that map to them, and the rules for
-/// which method parameters a hook can fill. Shared by the generator (to wire methods) and the analyzer (to check them).
+/// The hooks of <c>Lightning.ICallback</c> (Lightning's names, in the interface's order, with their parameters) and the
+/// Ignite events of <c>Lightning.TrainerEvent</c>, by name. The one list the generator and the analyzers use; a test
+/// compares it with the runtime's <c>ICallback</c>, <c>Callback</c>, <c>CallbackList</c>, <c>TrainerEvent</c> and docs/hooks.md.
 /// </summary>
 internal static class HookCatalog
 {
-    public const string CallbackAttribute = "Lightning.CallbackAttribute";
-    public const string TrainerEventType = "Lightning.TrainerEvent";
-    public const string TrainerType = "Lightning.Trainer";
-    public const string ModuleInterface = "Lightning.ILightningModule";
-    public const string TensorType = "TorchSharp.torch.Tensor";
-    public const string OptimizerType = "TorchSharp.torch.optim.Optimizer";
-    public const string ExceptionType = "System.Exception";
-
     private static readonly HookArg[] TM = { HookArg.Trainer, HookArg.Module };
 
     /// <summary>Every hook, in the order the interface declares them.</summary>
@@ -71,6 +80,17 @@ internal static class HookCatalog
         new Hook("OnException", HookArg.Trainer, HookArg.Module, HookArg.Exception),
     };
 
+    /// <summary>The Ignite events, by their <c>TrainerEvent</c> member names.</summary>
+    public static readonly IReadOnlyList<HookEvent> Events = new[]
+    {
+        new HookEvent("Started", "OnTrainStart", "1"),
+        new HookEvent("EpochStarted", "OnTrainEpochStart", "trainer.CurrentEpoch + 1"),
+        new HookEvent("IterationStarted", "OnTrainBatchStart", "trainer.Iteration + 1"),
+        new HookEvent("IterationCompleted", "OnTrainBatchEnd", "trainer.Iteration"),
+        new HookEvent("EpochCompleted", "OnTrainEpochEnd", "trainer.CurrentEpoch + 1"),
+        new HookEvent("Completed", "OnTrainEnd", "1"),
+    };
+
     /// <summary>The hook named <paramref name="name"/>, or null.</summary>
     public static Hook? Find(string name)
     {
@@ -78,58 +98,21 @@ internal static class HookCatalog
         return null;
     }
 
-    /// <summary>
-    /// The Ignite events of <c>Lightning.TrainerEvent</c>, by value, with the hook each runs in and the expression of
-    /// its count (what Every and Once filter on).
-    /// </summary>
-    public static readonly IReadOnlyList<(string Event, string Hook, string Count)> Events = new[]
+    /// <summary>The event whose <c>TrainerEvent</c> member is named <paramref name="name"/>, or null.</summary>
+    public static HookEvent? FindEvent(string name)
     {
-        ("Started", "OnTrainStart", "1"),
-        ("EpochStarted", "OnTrainEpochStart", "trainer.CurrentEpoch + 1"),
-        ("IterationStarted", "OnTrainBatchStart", "trainer.Iteration + 1"),
-        ("IterationCompleted", "OnTrainBatchEnd", "trainer.Iteration"),
-        ("EpochCompleted", "OnTrainEpochEnd", "trainer.CurrentEpoch + 1"),
-        ("Completed", "OnTrainEnd", "1"),
-    };
-
-    /// <summary>
-    /// Which hook argument a method parameter of type <paramref name="type"/> takes, or null when the hook cannot fill
-    /// it. <paramref name="moduleClass"/> is set when the parameter is a specific module class (cast at run time).
-    /// </summary>
-    public static HookArg? ArgFor(ITypeSymbol type, out bool moduleClass)
-    {
-        moduleClass = false;
-        var name = type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat);
-        switch (name)
-        {
-            case TrainerType: return HookArg.Trainer;
-            case ModuleInterface: return HookArg.Module;
-            case "long": return HookArg.BatchIdx;
-            case TensorType: return HookArg.Loss;
-            case OptimizerType: return HookArg.Optimizer;
-            case ExceptionType: return HookArg.Exception;
-        }
-        foreach (var i in type.AllInterfaces)
-        {
-            if (i.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat) == ModuleInterface)
-            {
-                moduleClass = true;
-                return HookArg.Module;
-            }
-        }
-        // A [LightningModule] class whose generated code (implementing ILightningModule) is not visible to this check yet.
-        foreach (var a in type.GetAttributes())
-        {
-            if (a.AttributeClass?.ToDisplayString() == "Lightning.LightningModuleAttribute")
-            {
-                moduleClass = true;
-                return HookArg.Module;
-            }
-        }
+        foreach (var e in Events) if (e.Name == name) return e;
         return null;
     }
 
-    /// <summary>How a hook argument is called in the generated method.</summary>
+    /// <summary>The position of a hook in the interface (the order bindings are emitted in).</summary>
+    public static int Order(string hook)
+    {
+        for (int i = 0; i < Hooks.Count; i++) if (Hooks[i].Name == hook) return i;
+        return Hooks.Count;
+    }
+
+    /// <summary>How a hook argument is called in the generated method (the interface's parameter name).</summary>
     public static string ParameterName(HookArg arg) => arg switch
     {
         HookArg.Trainer => "trainer",
@@ -160,11 +143,9 @@ internal static class HookCatalog
         foreach (var h in Hooks)
         {
             if (string.Equals(h.Name, name, System.StringComparison.OrdinalIgnoreCase)) return h.Name;
-            int d = Distance(h.Name, name);
+            int d = Helpers.EditDistance.Between(h.Name, name);
             if (d < bestDistance) { bestDistance = d; best = h.Name; }
         }
         return bestDistance <= 2 ? best : null;
     }
-
-    private static int Distance(string a, string b) => Helpers.EditDistance.Between(a, b);
 }

@@ -5,8 +5,8 @@ using static Lightning.Tests.Diagnostics.AnalyzerHarness;
 
 namespace Lightning.Tests.Diagnostics;
 
-/// <summary>One test each per diagnostic of CallbackAnalyzer (LTN0014-LTN0018): fires with the right span, silent on the good case, code fixes.</summary>
-public class CallbackAnalyzerTests
+/// <summary>One test each per callback and hook rule (LTN0014-LTN0018; the generators report LTN0014-LTN0016): fires with the right span, silent on the good case, code fixes.</summary>
+public class CallbackRuleTests
 {
     private const string GoodCallback = """
         [Callback]
@@ -23,7 +23,7 @@ public class CallbackAnalyzerTests
         """;
 
     [Fact]
-    public Task GoodCallbackAndModuleHaveNoDiagnostics() => AssertCleanAsync(GoodCallback + "\n" + ModuleAnalyzerTests.Good);
+    public Task GoodCallbackAndModuleHaveNoDiagnostics() => AssertCleanAsync(GoodCallback + "\n" + ModuleRuleTests.Good);
 
     // ---- LTN0014
 
@@ -58,8 +58,20 @@ public class CallbackAnalyzerTests
     }
 
     [Fact]
+    public Task HooksTakingEveryKindOfArgumentAreFine() => AssertCleanAsync("""
+        [Callback]
+        public partial class Everything
+        {
+            void OnException(System.Exception exception, Trainer trainer) { }
+            void OnBeforeOptimizerStep(torch.optim.Optimizer optimizer, ILightningModule module) { }
+            void OnTrainBatchEnd(Tensor? loss, long batchIdx) { }
+            void OnBeforeBackward(Tensor loss) { }
+        }
+        """);
+
+    [Fact]
     public Task HookTakingItsOwnModuleClassIsFine() =>
-        AssertCleanAsync(ModuleAnalyzerTests.Good.Replace("    [ConfigureOptimizers]", "    void OnTrainEpochEnd(Trainer trainer, Net self) { }\n\n    [ConfigureOptimizers]"));
+        AssertCleanAsync(ModuleRuleTests.Good.Replace("    [ConfigureOptimizers]", "    void OnTrainEpochEnd(Trainer trainer, Net self) { }\n\n    [ConfigureOptimizers]"));
 
     // ---- LTN0016
 

@@ -5,8 +5,8 @@ using static Lightning.Tests.Diagnostics.AnalyzerHarness;
 
 namespace Lightning.Tests.Diagnostics;
 
-/// <summary>One test each per diagnostic of ModuleAnalyzer: it fires on the smallest bad case with the right span, and not on the good one.</summary>
-public class ModuleAnalyzerTests
+/// <summary>One test each per module declaration rule (reported by the generator): it fires on the smallest bad case with the right span, and not on the good one.</summary>
+public class ModuleRuleTests
 {
     /// <summary>A correct module; tests replace pieces of it.</summary>
     internal const string Good = """
