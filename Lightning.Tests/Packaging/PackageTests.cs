@@ -123,9 +123,9 @@ public sealed class PackedConsumer : IDisposable
     }
 
     /// <summary>Builds the consumer (Release, no restore: the fixture restored it once) and parses its diagnostics.</summary>
-    public (int Code, string Output, IReadOnlyList<BuildDiagnostic> Diagnostics) Build()
+    public (int Code, string Output, IReadOnlyList<BuildDiagnostic> Diagnostics) Build(string extraArguments = "")
     {
-        var (code, output) = Dotnet("build -c Release --no-restore -nologo -tl:off -nodeReuse:false", App);
+        var (code, output) = Dotnet($"build -c Release --no-restore -nologo -tl:off -nodeReuse:false {extraArguments}", App);
         return (code, output, BuildDiagnostic.Parse(output));
     }
 
@@ -378,6 +378,17 @@ public sealed class PackageTests(PackedConsumer consumer) : IClassFixture<Packed
         Assert.True(code == 0 && errors.Count == 0 || errors.Any(d => d.Id == "LTN0006" && d.Path == file && d.Line == line), report);
     }
 
+    /// <summary>A compiler too old to load the generator is named before compiling, instead of CS0103 for every generated member.</summary>
+    [Fact]
+    public void ACompilerTooOldForTheGeneratorIsOneClearError()
+    {
+        File.Delete(Path.Combine(consumer.App, "Case.cs"));
+        var (code, output, _) = consumer.Build("-p:LightningCompilerVersion=5.0.0.0");   // what the .NET SDK 10.0.100 has
+        Assert.True(code != 0, output);
+        Assert.Contains("error LTNCFG0001: Lightning's source generator needs the C# compiler 5.9 or newer", output);
+        Assert.DoesNotContain("error CS", output);   // stopped before compiling
+    }
+
     /// <summary>Adds <c>Case.cs</c> to the consumer (beside the correct Program.cs), builds, and takes it out again.</summary>
     private (int Code, string Output, IReadOnlyList<BuildDiagnostic> Diagnostics) BuildWithCase(string source)
     {
@@ -396,6 +407,17 @@ public sealed class PackageTests(PackedConsumer consumer) : IClassFixture<Packed
 
 public sealed class BuildDiagnosticTests
 {
+    [Fact]
+    public void TheCompilerVersionCheckFollowsTheRoslynTheGeneratorIsBuiltAgainst()
+    {
+        var repo = Path.GetDirectoryName(GeneratorHarness.ProjectDirectory())!;
+        var roslyn = XDocument.Load(Path.Combine(repo, "Directory.Packages.props")).Descendants("PackageVersion")
+            .Single(e => e.Attribute("Include")?.Value == "Microsoft.CodeAnalysis.CSharp").Attribute("Version")!.Value;
+        var required = XDocument.Load(Path.Combine(repo, "Lightning.Runtime", "build", "Lightning.Runtime.targets"))
+            .Descendants().Single(e => e.Name.LocalName == "LightningGeneratorCompilerVersion").Value;
+        Assert.Equal(string.Join('.', roslyn.Split('.').Take(2)), required);
+    }
+
     [Fact]
     public void MsBuildLinesAreParsedOncePerDiagnosticWithPathLineAndId()
     {
