@@ -41,7 +41,9 @@ internal static class ModuleParser
         bool isNnModule = known.IsNnModule(type);
         bool baseBinds = true;
         for (var t = type.BaseType; t is not null; t = t.BaseType) baseBinds &= t.TypeKind != TypeKind.Error;
-        string? notAModule = type.IsGenericType ? "is generic; the generator needs one concrete class (mark a non-generic class that derives from it [LightningModule])"
+        var genericOuter = Outers(type).FirstOrDefault(t => t.IsGenericType);
+        string? notAModule = genericOuter is not null ? $"is nested in the generic type '{genericOuter.ToDisplayString()}'; declare it outside generic types"
+            : type.IsGenericType ? "is generic; the generator needs one concrete class (mark a non-generic class that derives from it [LightningModule])"
             : type.IsAbstract ? "is abstract; mark the concrete class that derives from it [LightningModule]"
             : !isNnModule && baseBinds && known.NnModule is not null ? "does not derive from torch.nn.Module (e.g. Module<Tensor, Tensor>), so the trainer has no layers to train"
             : null;
@@ -50,7 +52,7 @@ internal static class ModuleParser
 
         // A generic or abstract class is not a module the generator can complete: its other rules wait until it is one
         // (they would describe a class that is not the one trained), and only the shared stand-ins are generated.
-        bool concrete = !type.IsGenericType && !type.IsAbstract;
+        bool concrete = !type.IsGenericType && !type.IsAbstract && genericOuter is null;
         var steps = concrete ? ReadSteps(type, known, diagnostics, ct) : new Steps();
         var primaryCtor = Declarations.PrimaryConstructor(type);
         int before = diagnostics.Count;
@@ -76,8 +78,7 @@ internal static class ModuleParser
             FullName: type.ToDisplayString(Declarations.TypeFormat),
             CanExtend: partial && concrete,
             // Stand-ins name the class; a generic one's only when its type parameters have no constraints to repeat.
-            VisibleInAssembly: Declarations.VisibleInAssembly(type) && type.TypeParameters.All(Unconstrained)
-                && (type.ContainingType is null || !type.ContainingType.IsGenericType),
+            VisibleInAssembly: Declarations.VisibleInAssembly(type) && type.TypeParameters.All(Unconstrained) && genericOuter is null,
             TypeParameters: string.Join(", ", type.TypeParameters.Select(p => p.Name)),
             AutomaticOptimization: known.ModuleAttribute(type) is { } attribute ? KnownSymbols.AutomaticOptimization(attribute) : true,
             Hyperparameters: hparams.ToEquatableArray(),
@@ -92,6 +93,11 @@ internal static class ModuleParser
             LogKeys: LogKeys(type, compilation, ct).ToEquatableArray(),
             Hooks: hooks);
         return new ModuleParse(spec, diagnostics.ToEquatableArray());
+    }
+
+    private static IEnumerable<INamedTypeSymbol> Outers(INamedTypeSymbol type)
+    {
+        for (var t = type.ContainingType; t is not null; t = t.ContainingType) yield return t;
     }
 
     private static bool Unconstrained(ITypeParameterSymbol p) =>

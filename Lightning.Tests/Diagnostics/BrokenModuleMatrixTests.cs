@@ -217,6 +217,12 @@ public class BrokenModuleMatrixTests
                 .Replace("torch.optim.Adam(parameters(), lr: LearningRate)", "torch.optim.Adam(fc.parameters(), lr: LearningRate)"),
             new[] { "LTN0020" }),
         new("Abstract module", Replace(Good, "public partial class Net(", "public abstract partial class [|Net|](").Replace("var model = new Net();", "Net model = null!;"), new[] { "LTN0020" }),
+        new("Module nested in a generic type",
+            Replace(Replace(Good, "[LightningModule]\npublic partial class Net(", "public static partial class Outer<T>\n{\n[LightningModule]\npublic partial class [|Net|]("),
+                "    Optimization ConfigureOptimizers() => torch.optim.Adam(parameters(), lr: LearningRate);\n}\n",
+                "    Optimization ConfigureOptimizers() => torch.optim.Adam(parameters(), lr: LearningRate);\n}\n}\n").Replace("new Net()", "new Outer<int>.Net()")
+                .Replace("var trainer = new Trainer", "var unused = new Trainer").Replace("trainer.Fit(model, data, data);", "_ = model;"),
+            new[] { "LTN0020" }),
         new("Generic module",
             Replace(Good, "public partial class Net([Hyperparameter] int hidden = 8) : Module<Tensor, Tensor>(nameof(Net))",
                 "public partial class [|Net|]<T>([Hyperparameter] int hidden = 8) : Module<Tensor, Tensor>(\"Net\")").Replace("new Net()", "new Net<int>()"),
