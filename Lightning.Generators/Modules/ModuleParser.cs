@@ -14,7 +14,7 @@ namespace Lightning.Generators.Modules;
 
 /// <summary>
 /// Reads a <c>[LightningModule]</c> class into a <see cref="ModuleSpec"/> and checks its declaration: partial (LTN0001),
-/// a concrete torch.nn.Module class (LTN0020),
+/// a concrete torch.nn.Module class (LTN0020), no manual optimization calls in training-step code (LTN0005),
 /// a training step (LTN0002), one valid optimizer method (LTN0003, LTN0004), step signatures (LTN0006), hyperparameters
 /// (LTN0007-LTN0009, LTN0019), hook methods and handlers (LTN0015, LTN0016). Each rule lives in the kernel; this parser
 /// applies them once and keeps what they accept, so what is reported and what is generated never disagree.
@@ -59,6 +59,8 @@ internal static class ModuleParser
         var hparams = concrete ? HyperparameterParser.Read(type, primaryCtor, known, compilation, diagnostics, ct) : new List<Hyperparameters.Model.HyperparameterSpec>();
         bool hyperparameterErrors = diagnostics.Count > before;
         var hooks = concrete ? HookRules.Bindings(type, known, diagnostics, ct) : EquatableArray<HookBinding>.Empty;
+        bool automatic = known.ModuleAttribute(type) is not { } moduleAttribute || KnownSymbols.AutomaticOptimization(moduleAttribute);
+        if (concrete && automatic) TrainingStepCode.CheckManualOptimizationCalls(type, known, compilation, diagnostics, ct);
 
         bool canCreate = primaryCtor is not null
             ? primaryCtor.Parameters.All(p => p.HasExplicitDefaultValue || known.HyperparameterOf(p) is not null)
@@ -80,7 +82,7 @@ internal static class ModuleParser
             // Stand-ins name the class; a generic one's only when its type parameters have no constraints to repeat.
             VisibleInAssembly: Declarations.VisibleInAssembly(type) && type.TypeParameters.All(Unconstrained) && genericOuter is null,
             TypeParameters: string.Join(", ", type.TypeParameters.Select(p => p.Name)),
-            AutomaticOptimization: known.ModuleAttribute(type) is { } attribute ? KnownSymbols.AutomaticOptimization(attribute) : true,
+            AutomaticOptimization: automatic,
             Hyperparameters: hparams.ToEquatableArray(),
             Create: create,
             // Without torch.nn.Module the module cannot implement the trainer's interfaces: stand-ins instead.
