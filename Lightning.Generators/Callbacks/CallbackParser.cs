@@ -29,7 +29,10 @@ internal static class CallbackParser
             diagnostics.Add(DiagnosticDescriptors.CallbackNotPartial, LocationInfo.From(declaration.Identifier), outer.Name, suffix);
         }
         var bindings = HookRules.Bindings(type, known, diagnostics, ct);
-        if (!partial || type.IsGenericType) return new CallbackParse(null, diagnostics.ToEquatableArray());
+        // A generic class, or one nested in a generic type, cannot be completed by the generated part (it would declare other types).
+        bool generic = false;
+        for (var t = type; t is not null; t = t.ContainingType) generic |= t.IsGenericType;
+        if (!partial || generic) return new CallbackParse(null, diagnostics.ToEquatableArray());
 
         var (ns, containing, metadataName) = Declarations.Place(type);
         var spec = new CallbackClassSpec(

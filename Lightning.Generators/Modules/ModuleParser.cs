@@ -14,7 +14,7 @@ namespace Lightning.Generators.Modules;
 
 /// <summary>
 /// Reads a <c>[LightningModule]</c> class into a <see cref="ModuleSpec"/> and checks its declaration: partial (LTN0001),
-/// a concrete torch.nn.Module class (LTN0020),
+/// a concrete torch.nn.Module class (LTN0020), no manual optimization calls in training-step code (LTN0005),
 /// a training step (LTN0002), one valid optimizer method (LTN0003, LTN0004), step signatures (LTN0006), hyperparameters
 /// (LTN0007-LTN0009, LTN0019), hook methods and handlers (LTN0015, LTN0016). Each rule lives in the kernel; this parser
 /// applies them once and keeps what they accept, so what is reported and what is generated never disagree.
@@ -41,7 +41,9 @@ internal static class ModuleParser
         bool isNnModule = known.IsNnModule(type);
         bool baseBinds = true;
         for (var t = type.BaseType; t is not null; t = t.BaseType) baseBinds &= t.TypeKind != TypeKind.Error;
-        string? notAModule = type.IsGenericType ? "is generic; the generator needs one concrete class (mark a non-generic class that derives from it [LightningModule])"
+        var genericOuter = Outers(type).FirstOrDefault(t => t.IsGenericType);
+        string? notAModule = genericOuter is not null ? $"is nested in the generic type '{genericOuter.ToDisplayString()}'; declare it outside generic types"
+            : type.IsGenericType ? "is generic; the generator needs one concrete class (mark a non-generic class that derives from it [LightningModule])"
             : type.IsAbstract ? "is abstract; mark the concrete class that derives from it [LightningModule]"
             : !isNnModule && baseBinds && known.NnModule is not null ? "does not derive from torch.nn.Module (e.g. Module<Tensor, Tensor>), so the trainer has no layers to train"
             : null;
@@ -50,13 +52,15 @@ internal static class ModuleParser
 
         // A generic or abstract class is not a module the generator can complete: its other rules wait until it is one
         // (they would describe a class that is not the one trained), and only the shared stand-ins are generated.
-        bool concrete = !type.IsGenericType && !type.IsAbstract;
+        bool concrete = !type.IsGenericType && !type.IsAbstract && genericOuter is null;
         var steps = concrete ? ReadSteps(type, known, diagnostics, ct) : new Steps();
         var primaryCtor = Declarations.PrimaryConstructor(type);
         int before = diagnostics.Count;
         var hparams = concrete ? HyperparameterParser.Read(type, primaryCtor, known, compilation, diagnostics, ct) : new List<Hyperparameters.Model.HyperparameterSpec>();
         bool hyperparameterErrors = diagnostics.Count > before;
         var hooks = concrete ? HookRules.Bindings(type, known, diagnostics, ct) : EquatableArray<HookBinding>.Empty;
+        bool automatic = known.ModuleAttribute(type) is not { } moduleAttribute || KnownSymbols.AutomaticOptimization(moduleAttribute);
+        if (concrete && automatic) TrainingStepCode.CheckManualOptimizationCalls(type, known, compilation, diagnostics, ct);
 
         bool canCreate = primaryCtor is not null
             ? primaryCtor.Parameters.All(p => p.HasExplicitDefaultValue || known.HyperparameterOf(p) is not null)
@@ -76,10 +80,9 @@ internal static class ModuleParser
             FullName: type.ToDisplayString(Declarations.TypeFormat),
             CanExtend: partial && concrete,
             // Stand-ins name the class; a generic one's only when its type parameters have no constraints to repeat.
-            VisibleInAssembly: Declarations.VisibleInAssembly(type) && type.TypeParameters.All(Unconstrained)
-                && (type.ContainingType is null || !type.ContainingType.IsGenericType),
+            VisibleInAssembly: Declarations.VisibleInAssembly(type) && type.TypeParameters.All(Unconstrained) && genericOuter is null,
             TypeParameters: string.Join(", ", type.TypeParameters.Select(p => p.Name)),
-            AutomaticOptimization: known.ModuleAttribute(type) is { } attribute ? KnownSymbols.AutomaticOptimization(attribute) : true,
+            AutomaticOptimization: automatic,
             Hyperparameters: hparams.ToEquatableArray(),
             Create: create,
             // Without torch.nn.Module the module cannot implement the trainer's interfaces: stand-ins instead.
@@ -92,6 +95,11 @@ internal static class ModuleParser
             LogKeys: LogKeys(type, compilation, ct).ToEquatableArray(),
             Hooks: hooks);
         return new ModuleParse(spec, diagnostics.ToEquatableArray());
+    }
+
+    private static IEnumerable<INamedTypeSymbol> Outers(INamedTypeSymbol type)
+    {
+        for (var t = type.ContainingType; t is not null; t = t.ContainingType) yield return t;
     }
 
     private static bool Unconstrained(ITypeParameterSymbol p) =>

@@ -70,6 +70,14 @@ public class CallbackRuleTests
         """);
 
     [Fact]
+    public void ACallbackNestedInAGenericTypeGeneratesNothingThatBreaks()
+    {
+        var (files, diagnostics) = Lightning.Tests.Generation.GeneratorHarness.Run(Usings + "public static partial class Outer<T>\n{\n" + GoodCallback + "\n}\n");
+        Assert.True(diagnostics.IsEmpty, string.Join("\n", diagnostics));
+        Assert.Empty(files);
+    }
+
+    [Fact]
     public Task HookTakingItsOwnModuleClassIsFine() =>
         AssertCleanAsync(ModuleRuleTests.Good.Replace("    [ConfigureOptimizers]", "    void OnTrainEpochEnd(Trainer trainer, Net self) { }\n\n    [ConfigureOptimizers]"));
 

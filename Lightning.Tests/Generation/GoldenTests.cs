@@ -220,6 +220,61 @@ public class GoldenTests
     [Fact]
     public void ModuleWithOwnHooksAndHandlers() => Verify(nameof(ModuleWithOwnHooksAndHandlers), NetSource, ".Lightning.g.cs");
 
+    /// <summary>A module with two mistakes (no [ConfigureOptimizers], a training step with three parameters): stand-ins where they are.</summary>
+    [Fact]
+    public void BrokenModuleGetsStandIns() => Verify(nameof(BrokenModuleGetsStandIns), Usings + """
+
+        namespace Samples;
+
+        [LightningModule]
+        public partial class Broken([Hyperparameter] int hidden = 4) : Module<Tensor, Tensor>(nameof(Broken))
+        {
+            private readonly TorchSharp.Modules.Linear fc = Linear(4, hidden);
+
+            public override Tensor forward(Tensor x) => fc.forward(x);
+
+            [TrainingStep]
+            Tensor TrainingStep((Tensor X, Tensor Y) batch, long batchIdx, int extra) => functional.mse_loss(forward(batch.X), batch.Y);
+
+            [ValidationStep]
+            void ValidationStep((Tensor X, Tensor Y) batch, int batchIdx) => Log("val_loss", functional.mse_loss(forward(batch.X), batch.Y));
+
+            Optimization ConfigureOptimizers() => torch.optim.Adam(parameters());
+        }
+        """);
+
+    private const string NotPartialSource = Usings + """
+
+        namespace Samples;
+
+        [LightningModule]
+        public class Loose() : Module<Tensor, Tensor>(nameof(Loose))
+        {
+            private readonly TorchSharp.Modules.Linear fc = Linear(4, 1);
+
+            public override Tensor forward(Tensor x) => fc.forward(x);
+
+            [TrainingStep]
+            Tensor TrainingStep((Tensor X, Tensor Y) batch)
+            {
+                var loss = functional.mse_loss(forward(batch.X), batch.Y);
+                Log("loss", loss);
+                return loss;
+            }
+
+            [ConfigureOptimizers]
+            Optimization ConfigureOptimizers() => torch.optim.Adam(parameters());
+        }
+        """;
+
+    /// <summary>A module that is not partial: Fit/Validate/Test/Predict stand-ins beside it...</summary>
+    [Fact]
+    public void NotPartialModuleGetsTrainerStandIns() => Verify(nameof(NotPartialModuleGetsTrainerStandIns), NotPartialSource, ".Lightning.g.cs");
+
+    /// <summary>...and the one shared file that keeps its Log calls compiling.</summary>
+    [Fact]
+    public void NotPartialModuleGetsSharedStandIns() => Verify(nameof(NotPartialModuleGetsSharedStandIns), NotPartialSource, "Lightning.ModuleStandIns.g.cs");
+
     private const string NetSource = Usings + """
 
         namespace Samples;
