@@ -17,30 +17,11 @@ namespace Lightning.Tests.Diagnostics;
 /// </summary>
 public class BrokenModuleMatrixTests
 {
-    /// <summary>The module every case breaks. Anchors the cases replace are unique strings of it.</summary>
-    private const string Module = """
-        [LightningModule]
-        public partial class Net([Hyperparameter] int hidden = 8) : Module<Tensor, Tensor>(nameof(Net))
-        {
-            [Hyperparameter] public double LearningRate { get; init; } = 1e-3;
-            private readonly TorchSharp.Modules.Linear fc = Linear(4, hidden);
-            public override Tensor forward(Tensor x) => fc.forward(x);
-
-            [TrainingStep]
-            Tensor TrainingStep((Tensor X, Tensor Y) batch, long batchIdx)
-            {
-                var loss = functional.mse_loss(forward(batch.X), batch.Y);
-                Log("loss", loss);
-                return loss;
-            }
-
-            [ValidationStep]
-            void ValidationStep((Tensor X, Tensor Y) batch, long batchIdx) => Log("val_acc", functional.mse_loss(forward(batch.X), batch.Y));
-
-            [ConfigureOptimizers]
-            Optimization ConfigureOptimizers() => torch.optim.Adam(parameters(), lr: LearningRate);
-        }
-        """;
+    /// <summary>
+    /// The module every case breaks: the rule tests' good module, logging <c>val_acc</c> in validation (what the app monitors).
+    /// Anchors the cases replace are unique strings of it.
+    /// </summary>
+    private static readonly string Module = ModuleRuleTests.Good.Replace("Log(\"val_loss\"", "Log(\"val_acc\"", StringComparison.Ordinal);
 
     /// <summary>What the user's program does with the module: fit it with a checkpoint and early stopping on val_acc.</summary>
     private const string App = """
@@ -64,7 +45,7 @@ public class BrokenModuleMatrixTests
         }
         """;
 
-    private const string Good = Module + App;
+    private static readonly string Good = Module + App;
 
     private const string TrainingBody = """
             {
