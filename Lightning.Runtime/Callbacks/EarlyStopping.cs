@@ -80,7 +80,6 @@ public sealed class EarlyStopping : Callback
     private void Check(Trainer trainer)
     {
         if (trainer.Options.FastDevRun > 0 || !trainer.IsFitting) return;
-        // MinEpochs / MinSteps: the trainer does not stop before them (Lightning's fit loop ignores should_stop until then).
         var reason = Evaluate(trainer.MonitoredMetric(nameof(EarlyStopping), Monitor));
         if (reason is null) return;
         Reason = reason;

@@ -179,7 +179,7 @@ public static class LightningCli
 
         // The module: new from the hyperparameters, or, with --ckpt-path, rebuilt from the checkpoint's saved hyperparameters
         // (values given in the config file or on the command line override them, and are listed) and weights.
-        (TModule Model, THParams Hparams, TrainerOptions Options, string? Checkpoint) Module(ParseResult result, bool fit)
+        (TModule Model, THParams Hparams, TrainerOptions Options, string? Checkpoint) Module(ParseResult result)
         {
             var (section, fromConfig, file, document) = Config(result);
             using (document)
@@ -206,7 +206,7 @@ public static class LightningCli
 
         Command("fit", $"Train {moduleName} (validating as configured).", result =>
         {
-            var (model, hparams, options, resume) = Module(result, fit: true);
+            var (model, hparams, options, resume) = Module(result);
             var callbacks = settings.Callbacks?.Invoke(hparams) ?? Array.Empty<ICallback>();
             var saveConfig = new SaveConfigCallback(w => WriteConfig(w, hparamsJson(hparams), options));
             var trainer = new Trainer(options with { Callbacks = callbacks.Concat(options.Callbacks).Append(saveConfig).ToList() });
@@ -217,21 +217,21 @@ public static class LightningCli
 
         Command("validate", $"Run {moduleName}'s validation step.", result =>
         {
-            var (model, hparams, options, _) = Module(result, fit: false);
+            var (model, hparams, options, _) = Module(result);
             if (model is not IValidationModule<TBatch> validation) throw new LightningException($"{moduleName} has no [ValidationStep] method.");
             Print(output, new Trainer(options).Validate(validation, data(hparams)));
             return 0;
         });
         Command("test", $"Run {moduleName}'s test step.", result =>
         {
-            var (model, hparams, options, _) = Module(result, fit: false);
+            var (model, hparams, options, _) = Module(result);
             if (model is not ITestModule<TBatch> test) throw new LightningException($"{moduleName} has no [TestStep] method.");
             Print(output, new Trainer(options).Test(test, data(hparams)));
             return 0;
         });
         Command("predict", $"Run {moduleName}'s predict step; tensor outputs go to predictions.csv in the run's folder.", result =>
         {
-            var (model, hparams, options, _) = Module(result, fit: false);
+            var (model, hparams, options, _) = Module(result);
             var predictor = model.GetType().GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IPredictModule<,>))
                 ?? throw new LightningException($"{moduleName} has no [PredictStep] method that returns a value.");
             var trainer = new Trainer(options);
