@@ -1,6 +1,5 @@
 using System.Threading;
 using Lightning.Generators.Callbacks.Model;
-using Lightning.Generators.Diagnostics;
 using Lightning.Generators.Helpers;
 using Lightning.Generators.Kernel;
 using Microsoft.CodeAnalysis;

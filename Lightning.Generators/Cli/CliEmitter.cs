@@ -3,8 +3,6 @@ using System.Linq;
 using Lightning.Generators.Helpers;
 using Lightning.Generators.Kernel;
 using Lightning.Generators.Hyperparameters.Model;
-using Lightning.Generators.Modules;
-using Lightning.Generators.Modules.Model;
 
 namespace Lightning.Generators.Cli;
 
@@ -15,21 +13,22 @@ namespace Lightning.Generators.Cli;
 internal static class CliEmitter
 {
     /// <summary>Writes RunCli for a module that can be built from its hyperparameters (<see cref="CreateMode"/> not None).</summary>
-    public static void Emit(SourceWriter w, ModuleSpec spec)
+    /// <param name="name">The module class's name.</param>
+    /// <param name="batch">The batch type of its steps, or null when no step the trainer can run names one.</param>
+    /// <param name="hyperparameters">Its hyperparameters, which become options.</param>
+    /// <param name="commands">Its subcommands (<see cref="Commands"/>).</param>
+    public static void Emit(SourceWriter w, string name, string? batch, EquatableArray<HyperparameterSpec> hyperparameters, IReadOnlyList<string> commands)
     {
-        var name = spec.Name;
-        if (spec.Batch is null)
+        if (batch is null)
         {
             // No step names the batch type, so the module cannot implement the trainer's interfaces: a stand-in that compiles.
             w.Line("// ---- Command line: not available while " + name + " has errors (see its LTN diagnostics) ----");
             w.Line();
             w.Line("/// <summary>Runs the command line of " + name + " (not available while it has no step the trainer can run).</summary>");
             w.Line("public static int RunCli<TBatch>(string[] args, global::System.Func<HParams, global::Lightning.LightningDataModule<TBatch>> data, global::Lightning.Cli.CliSettings<" + name + ", HParams>? settings = null) =>");
-            w.Line("    " + ModuleEmitter.NotGenerated(spec, "has no step the trainer can run") + ";");
+            w.Line("    " + Declarations.NotGenerated(name, "has no step the trainer can run") + ";");
             return;
         }
-        var batch = spec.Batch.TypeName;
-        var commands = Commands(spec);
         w.Line("// ---- Command line (as LightningCLI): " + string.Join(", ", commands) + "; see docs/cli.md ----");
         w.Line();
         w.Line("/// <summary>");
@@ -44,7 +43,7 @@ internal static class CliEmitter
         w.Line("/// <summary>The hyperparameters as command-line options.</summary>");
         w.Line("private static readonly global::Lightning.Cli.CliOption<HParams>[] LightningCliHyperparameters =");
         w.Open();
-        foreach (var h in spec.Hyperparameters.Where(h => h.Kind != HyperparameterKind.Unsupported))
+        foreach (var h in hyperparameters.Where(h => h.Kind != HyperparameterKind.Unsupported))
         {
             // The range joins the description, so --help shows what a value out of range is told to match.
             var text = h.Range is null ? h.Description : h.Description is null ? h.Range.Summary : h.Description + " (" + h.Range.Summary + ")";
@@ -56,15 +55,15 @@ internal static class CliEmitter
     }
 
     /// <summary>The subcommands the module's steps support: fit always, validate, test and predict with their steps.</summary>
-    private static List<string> Commands(ModuleSpec spec)
+    public static IReadOnlyList<string> Commands(bool validation, bool test, bool predict)
     {
         var commands = new List<string> { "fit" };
-        if (spec.Validation is not null) commands.Add("validate");
-        if (spec.Test is not null) commands.Add("test");
-        if (spec.Predict?.ReturnType is not null) commands.Add("predict");
+        if (validation) commands.Add("validate");
+        if (test) commands.Add("test");
+        if (predict) commands.Add("predict");
         return commands;
     }
 
-    private static string Sentence(List<string> items) =>
+    private static string Sentence(IReadOnlyList<string> items) =>
         items.Count == 1 ? items[0] : string.Join(", ", items.Take(items.Count - 1)) + " and " + items[items.Count - 1];
 }

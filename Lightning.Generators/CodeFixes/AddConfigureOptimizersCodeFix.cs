@@ -4,7 +4,6 @@ using System.Composition;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using Lightning.Generators.Diagnostics;
 using Lightning.Generators.Kernel;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;

@@ -2,8 +2,6 @@ using System.Linq;
 using Lightning.Generators.Helpers;
 using Lightning.Generators.Kernel;
 using Lightning.Generators.Hyperparameters.Model;
-using Lightning.Generators.Modules;
-using Lightning.Generators.Modules.Model;
 
 namespace Lightning.Generators.Hyperparameters;
 
@@ -15,9 +13,12 @@ internal static class HParamsEmitter
 {
     private const string Json = "global::Lightning.HyperParameterJson";
 
-    public static void Emit(SourceWriter w, ModuleSpec spec)
+    /// <param name="name">The module class's name.</param>
+    /// <param name="fullName">Its fully qualified name (global::...).</param>
+    /// <param name="hps">Its hyperparameters.</param>
+    /// <param name="create">Whether Create and LoadFromCheckpoint are generated, stand-ins, or absent.</param>
+    public static void Emit(SourceWriter w, string name, string fullName, EquatableArray<HyperparameterSpec> hps, CreateMode create)
     {
-        var hps = spec.Hyperparameters;
         var ctorParams = hps.Where(h => h.Source == HyperparameterSource.ConstructorParameter).ToList();
 
         w.Line("// ---- Hyperparameters ----");
@@ -31,37 +32,37 @@ internal static class HParamsEmitter
         w.Open();
         foreach (var h in hps)
             w.Line(h.PropertyName + " = " + (h.Source == HyperparameterSource.ConstructorParameter ? "_lightningHparam" + h.PropertyName
-                : (h.IsStatic ? spec.Name + "." : "this.") + h.MemberName) + ",");
+                : (h.IsStatic ? name + "." : "this.") + h.MemberName) + ",");
         w.Close(";");
 
-        if (spec.Create == CreateMode.Stub)
+        if (create == CreateMode.Stub)
         {
             // A hyperparameter has an error (its LTN diagnostic says which): the module cannot be built from HParams yet.
             w.Line();
-            w.Line("/// <summary>Builds a " + spec.Name + " from <paramref name=\"hparams\"/> (not available while its hyperparameters have errors).</summary>");
-            w.Line("public static " + spec.Name + " Create(HParams hparams) => " + ModuleEmitter.NotGenerated(spec, "cannot be built from its hyperparameters") + ";");
+            w.Line("/// <summary>Builds a " + name + " from <paramref name=\"hparams\"/> (not available while its hyperparameters have errors).</summary>");
+            w.Line("public static " + name + " Create(HParams hparams) => " + Declarations.NotGenerated(name, "cannot be built from its hyperparameters") + ";");
             w.Line();
-            w.Line("/// <summary>Rebuilds a " + spec.Name + " from a checkpoint (not available while its hyperparameters have errors).</summary>");
-            w.Line("public static " + spec.Name + " LoadFromCheckpoint(string path, global::System.Func<HParams, HParams>? overrides = null) => "
-                + ModuleEmitter.NotGenerated(spec, "cannot be built from its hyperparameters") + ";");
+            w.Line("/// <summary>Rebuilds a " + name + " from a checkpoint (not available while its hyperparameters have errors).</summary>");
+            w.Line("public static " + name + " LoadFromCheckpoint(string path, global::System.Func<HParams, HParams>? overrides = null) => "
+                + Declarations.NotGenerated(name, "cannot be built from its hyperparameters") + ";");
         }
-        if (spec.Create == CreateMode.Real)
+        if (create == CreateMode.Real)
         {
             w.Line();
             w.Line("/// <summary>");
-            w.Line("/// Builds a " + spec.Name + " from <paramref name=\"hparams\"/> (as when reloading a checkpoint or parsing a command line).");
+            w.Line("/// Builds a " + name + " from <paramref name=\"hparams\"/> (as when reloading a checkpoint or parsing a command line).");
             w.Line("/// A value outside its declared range is a HyperParameterRangeException here, before any layer is built.");
             w.Line("/// </summary>");
-            w.Line("public static " + spec.Name + " Create(HParams hparams)");
+            w.Line("public static " + name + " Create(HParams hparams)");
             w.Open();
             w.Line("hparams.Validate();");
             var args = string.Join(", ", ctorParams.Select(h => h.MemberName + ": hparams." + h.PropertyName));
             var props = hps.Where(h => h.Source == HyperparameterSource.Property).ToList();
             if (props.Count == 0)
-                w.Line("return new " + spec.Name + "(" + args + ");");
+                w.Line("return new " + name + "(" + args + ");");
             else
             {
-                w.Line("return new " + spec.Name + "(" + args + ")");
+                w.Line("return new " + name + "(" + args + ")");
                 w.Open();
                 foreach (var h in props) w.Line(h.MemberName + " = hparams." + h.PropertyName + ",");
                 w.Close(";");
@@ -70,12 +71,12 @@ internal static class HParamsEmitter
 
             w.Line();
             w.Line("/// <summary>");
-            w.Line("/// Rebuilds a " + spec.Name + " from a checkpoint: its saved hyperparameters (changed by <paramref name=\"overrides\"/> when");
+            w.Line("/// Rebuilds a " + name + " from a checkpoint: its saved hyperparameters (changed by <paramref name=\"overrides\"/> when");
             w.Line("/// given), then its weights. Reading never executes code; a bad file is a CheckpointException naming it.");
             w.Line("/// </summary>");
-            w.Line("public static " + spec.Name + " LoadFromCheckpoint(string path, global::System.Func<HParams, HParams>? overrides = null)");
+            w.Line("public static " + name + " LoadFromCheckpoint(string path, global::System.Func<HParams, HParams>? overrides = null)");
             w.Open();
-            w.Line("var checkpoint = global::Lightning.Checkpoints.Checkpoint.Open(path, " + Declarations.Quote(spec.FullName.Replace("global::", "")) + ");");
+            w.Line("var checkpoint = global::Lightning.Checkpoints.Checkpoint.Open(path, " + Declarations.Quote(fullName.Replace("global::", "")) + ");");
             w.Line("// The saved hyperparameters, changed by the overrides; a value out of range is a CheckpointException naming it.");
             w.Line("var hparams = checkpoint.ReadHParams(HParams.FromJson, overrides);");
             w.Line("// Create, then RegisterComponents; anything thrown there (e.g. TorchSharp's error for a 0-sized layer) becomes a CheckpointException.");
@@ -91,7 +92,7 @@ internal static class HParamsEmitter
         }
 
         w.Line();
-        w.Line("/// <summary>The hyperparameters of <see cref=\"" + spec.Name + "\"/>, with their defaults.</summary>");
+        w.Line("/// <summary>The hyperparameters of <see cref=\"" + name + "\"/>, with their defaults.</summary>");
         w.Line("public sealed record HParams : global::Lightning.IHyperParameters");
         w.Open();
         foreach (var h in hps)
@@ -133,7 +134,7 @@ internal static class HParamsEmitter
 
         var readable = hps.Where(h => h.Kind != HyperparameterKind.Unsupported).ToList();
         w.Line("/// <summary>Reads hyperparameters from a JSON object; missing names keep their defaults, unknown names and wrong types are errors naming <paramref name=\"source\"/>.</summary>");
-        w.Line("public static HParams FromJson(string json, string source = \"hyperparameters of " + spec.Name + "\")");
+        w.Line("public static HParams FromJson(string json, string source = \"hyperparameters of " + name + "\")");
         w.Open();
         w.Line("using var document = " + Json + ".ParseObject(json, source);");
         w.Line("var hparams = new HParams();");
@@ -151,7 +152,7 @@ internal static class HParamsEmitter
         w.Close();
         w.Line();
 
-        EmitValidate(w, spec);
+        EmitValidate(w, name, hps);
         w.Close();
     }
 
@@ -159,7 +160,7 @@ internal static class HParamsEmitter
     /// <c>Validate(source)</c>: one runtime call per hyperparameter that declares a range; the runtime formats the message
     /// ("hyperparameters of Foo: 'batch_size' is 0; expected at least 1.").
     /// </summary>
-    private static void EmitValidate(SourceWriter w, ModuleSpec spec)
+    private static void EmitValidate(SourceWriter w, string name, EquatableArray<HyperparameterSpec> hps)
     {
         const string Range = "global::Lightning.HyperParameterRange";
         w.Line("/// <summary>");
@@ -167,18 +168,18 @@ internal static class HParamsEmitter
         w.Line("/// outside its range is a HyperParameterRangeException naming <paramref name=\"source\"/>, the hyperparameter, the value and the range.");
         w.Line("/// FromJson, Create, LoadFromCheckpoint and the command line call it.");
         w.Line("/// </summary>");
-        w.Line("public void Validate(string source = " + Declarations.Quote("hyperparameters of " + spec.Name) + ")");
+        w.Line("public void Validate(string source = " + Declarations.Quote("hyperparameters of " + name) + ")");
         w.Open();
-        var bounded = spec.Hyperparameters.Where(h => h.Range is not null).ToList();
-        if (bounded.Count == 0) w.Line("// No hyperparameter of " + spec.Name + " declares a range.");
+        var bounded = hps.Where(h => h.Range is not null).ToList();
+        if (bounded.Count == 0) w.Line("// No hyperparameter of " + name + " declares a range.");
         foreach (var h in bounded)
         {
             var r = h.Range!;
-            var name = Declarations.Quote(h.JsonName);
+            var key = Declarations.Quote(h.JsonName);
             if (r.Choices.Count > 0)
-                w.Line(Range + ".CheckChoice(source, " + name + ", " + h.PropertyName + ", " + string.Join(", ", r.Choices.Select(Declarations.Quote)) + ");");
+                w.Line(Range + ".CheckChoice(source, " + key + ", " + h.PropertyName + ", " + string.Join(", ", r.Choices.Select(Declarations.Quote)) + ");");
             else
-                w.Line(Range + ".Check(source, " + name + ", " + h.PropertyName
+                w.Line(Range + ".Check(source, " + key + ", " + h.PropertyName
                     + (r.Min is null ? "" : ", min: " + r.Min) + (r.Max is null ? "" : ", max: " + r.Max) + ");");
         }
         w.Close();

@@ -2,7 +2,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
-using Lightning.Generators.Diagnostics;
 using Lightning.Generators.Helpers;
 using Lightning.Generators.Hyperparameters.Model;
 using Lightning.Generators.Kernel;

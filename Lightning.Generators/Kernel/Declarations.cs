@@ -71,4 +71,11 @@ internal static class Declarations
 
     /// <summary>A C# string literal.</summary>
     public static string Quote(string s) => SymbolDisplay.FormatLiteral(s, quote: true);
+
+    /// <summary>
+    /// The expression thrown by a member of <paramref name="typeName"/> that could not be generated because of its errors
+    /// (it never runs: the build fails on the LTN diagnostic).
+    /// </summary>
+    public static string NotGenerated(string typeName, string what) =>
+        "throw new global::System.InvalidOperationException(" + Quote(typeName + " " + what + "; see its LTN diagnostics.") + ")";
 }

@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
-using Lightning.Generators.Diagnostics;
+using Lightning.Generators.Kernel;
 using Lightning.Generators.Helpers;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;

@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
-using Lightning.Generators.Diagnostics;
+using Lightning.Generators.Kernel;
 using Lightning.Generators.Helpers;
 using Lightning.Generators.Kernel.Model;
 using Microsoft.CodeAnalysis;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Linq;
 using Lightning.Generators.Helpers;
 using Lightning.Generators.Hyperparameters;
+using Lightning.Generators.Hyperparameters.Model;
 using Lightning.Generators.Kernel;
 using Lightning.Generators.Kernel.Model;
 using Lightning.Generators.Modules.Model;
@@ -41,7 +42,7 @@ internal static class ModuleEmitter
         w.Line("partial class " + spec.Name + (interfaces.Count > 0 ? " : " + string.Join(", ", interfaces) : ""));
         w.Open();
 
-        HParamsEmitter.Emit(w, spec);
+        HParamsEmitter.Emit(w, spec.Name, spec.FullName, spec.Hyperparameters, spec.Create);
 
         if (batch is not null)
         {
@@ -80,7 +81,8 @@ internal static class ModuleEmitter
         if (spec.Create != CreateMode.None)
         {
             w.Line();
-            Cli.CliEmitter.Emit(w, spec);
+            Cli.CliEmitter.Emit(w, spec.Name, spec.Batch?.TypeName, spec.Hyperparameters,
+                Cli.CliEmitter.Commands(spec.Validation is not null, spec.Test is not null, spec.Predict?.ReturnType is not null));
         }
         if (spec.Batch is { } helpers && new[] { spec.Training, spec.Validation, spec.Test, spec.Predict }.Any(s => s is { Callable: true }))
         {
@@ -101,9 +103,7 @@ internal static class ModuleEmitter
     /// <summary>The output type of the predict interface: a predict step that returns a value (callable or not).</summary>
     private static string? PredictOutput(ModuleSpec spec) => spec.Predict?.ReturnType;
 
-    /// <summary>The expression thrown by a member that could not be generated because of the module's errors (it never runs: the build fails).</summary>
-    internal static string NotGenerated(ModuleSpec spec, string what) =>
-        "throw new global::System.InvalidOperationException(" + Quote(spec.Name + " " + what + "; see its LTN diagnostics.") + ")";
+    private static string NotGenerated(ModuleSpec spec, string what) => Declarations.NotGenerated(spec.Name, what);
 
     // ------------------------------------------------------------------ stand-ins for a module the trainer cannot take
 

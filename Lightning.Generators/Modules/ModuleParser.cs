@@ -1,9 +1,9 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
-using Lightning.Generators.Diagnostics;
 using Lightning.Generators.Helpers;
 using Lightning.Generators.Hyperparameters;
+using Lightning.Generators.Hyperparameters.Model;
 using Lightning.Generators.Kernel;
 using Lightning.Generators.Kernel.Model;
 using Lightning.Generators.Modules.Model;

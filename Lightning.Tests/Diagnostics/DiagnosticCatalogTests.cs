@@ -1,7 +1,7 @@
 using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
-using Lightning.Generators.Diagnostics;
+using Lightning.Generators.Kernel;
 using Lightning.Tests.Generation;
 using Microsoft.CodeAnalysis;
 using Xunit;

@@ -1,5 +1,6 @@
 using System.Threading.Tasks;
 using Lightning.Generators.Diagnostics;
+using Lightning.Generators.Kernel;
 using Xunit;
 using static Lightning.Tests.Diagnostics.AnalyzerHarness;
 

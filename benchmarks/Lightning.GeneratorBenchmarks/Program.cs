@@ -7,6 +7,7 @@ using System.IO;
 using System.Linq;
 using Lightning;
 using Lightning.Generators.Diagnostics;
+using Lightning.Generators.Kernel;
 using Lightning.Generators.Modules;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;

@@ -8,17 +8,6 @@ namespace Lightning.Generators.Modules.Model;
 /// <summary>What the parser found in one <c>[LightningModule]</c> class: the spec to emit (null when nothing can be) and its diagnostics.</summary>
 internal sealed record ModuleParse(ModuleSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
 
-/// <summary>How the generated code can build the module from its hyperparameters.</summary>
-internal enum CreateMode
-{
-    /// <summary>No Create, LoadFromCheckpoint or RunCli (a constructor parameter that is not a hyperparameter has no default).</summary>
-    None,
-    /// <summary>Generated from the hyperparameters.</summary>
-    Real,
-    /// <summary>Declared, but throwing: a hyperparameter has an error (LTN0007-LTN0009) or the class is not a torch.nn.Module (LTN0020), so the module cannot be built from them.</summary>
-    Stub,
-}
-
 /// <summary>
 /// Everything the emitter needs to write <c>Foo.Lightning.g.cs</c> for one <c>[LightningModule]</c> class.
 /// Plain strings and records only (no symbols, syntax nodes or locations), so equal classes give equal specs

@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 
-namespace Lightning.Generators.Diagnostics;
+namespace Lightning.Generators.Kernel;
 
 /// <summary>
 /// Every diagnostic Lightning reports, in one place, with stable IDs. Each has a help page in

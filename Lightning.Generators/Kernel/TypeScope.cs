@@ -1,6 +1,7 @@
+using Lightning.Generators.Helpers;
 using Lightning.Generators.Kernel.Model;
 
-namespace Lightning.Generators.Helpers;
+namespace Lightning.Generators.Kernel;
 
 /// <summary>Opens and closes the namespace and the partial containing types a generated type is written in.</summary>
 internal static class TypeScope
