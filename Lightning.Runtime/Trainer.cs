@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text;
+using Lightning.Loops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,8 +18,7 @@ namespace Lightning;
 /// </summary>
 public sealed partial class Trainer
 {
-    private readonly Dictionary<string, double> _callbackMetrics = new(StringComparer.Ordinal);
-    private readonly List<IReadOnlyDictionary<string, double>> _history = new();
+    private readonly MetricBoard _metrics = new();
     private readonly ScalarType _floatType;
 
     /// <summary>Creates a trainer; seeds TorchSharp when <see cref="TrainerOptions.Seed"/> is set.</summary>
@@ -33,41 +33,53 @@ public sealed partial class Trainer
     /// <summary>The settings of this trainer.</summary>
     public TrainerOptions Options { get; }
 
-    /// <summary>The epoch running (or last run), from 0.</summary>
-    public int CurrentEpoch { get; private set; }
+    private readonly FitProgress _noFit = new();
 
-    /// <summary>The checkpoint the running fit resumed from (Lightning's <c>trainer.ckpt_path</c>), or null; a ModelCheckpoint never deletes it.</summary>
-    public string? CkptPath { get; private set; }
+    /// <summary>
+    /// Where the running (or last) fit is: epoch, batch in epoch, global step, iteration, validation state. The fit loop
+    /// advances it, a checkpoint saves it; the properties below read it.
+    /// </summary>
+    public FitProgress Progress => (_fit ?? _lastFit)?.Progress ?? _noFit;
+
+    /// <summary>The epoch running (or last run), from 0.</summary>
+    public int CurrentEpoch => Progress.Epoch;
+
+    /// <summary>The checkpoint the running (or last) fit resumed from (Lightning's <c>trainer.ckpt_path</c>), or null; a ModelCheckpoint never deletes it.</summary>
+    public string? CkptPath => (_fit ?? _lastFit)?.CkptPath;
 
     /// <summary>Optimizer steps taken so far.</summary>
-    public long GlobalStep { get; internal set; }
+    public long GlobalStep => Progress.GlobalStep;
 
     /// <summary>Training batches run in this fit, across epochs (Ignite's iteration count).</summary>
-    public long Iteration { get; internal set; }
+    public long Iteration => Progress.Iteration;
 
     /// <summary>True once a validation run (not the sanity check) has finished in this fit.</summary>
-    public bool HasValidated { get; private set; }
+    public bool HasValidated => Progress.HasValidated;
 
     /// <summary>Set to true to stop training at the next batch (as Lightning's <c>trainer.should_stop</c>).</summary>
-    public bool ShouldStop { get; set; }
+    public bool ShouldStop
+    {
+        get => Progress.ShouldStop;
+        set => Progress.ShouldStop = value;
+    }
 
     /// <summary>The device the last run used.</summary>
     public Device? Device { get; private set; }
 
     /// <summary>True when the epoch running (or last run) ran validation.</summary>
-    public bool LastEpochValidated { get; private set; }
+    public bool LastEpochValidated => Progress.EpochValidated;
 
-    /// <summary>The optimizer of the last fit.</summary>
-    public torch.optim.Optimizer? Optimizer { get; private set; }
+    /// <summary>The optimizer of the running (or last) fit.</summary>
+    public torch.optim.Optimizer? Optimizer => (_fit ?? _lastFit)?.Optimizer;
 
     /// <summary>The module of the last run.</summary>
     public ILightningModule? Module { get; private set; }
 
     /// <summary>The latest value of every metric: epoch means of training and validation (Lightning's <c>callback_metrics</c>).</summary>
-    public IReadOnlyDictionary<string, double> CallbackMetrics => _callbackMetrics;
+    public IReadOnlyDictionary<string, double> CallbackMetrics => _metrics.Latest;
 
     /// <summary>The metrics of every completed training epoch, in order.</summary>
-    public IReadOnlyList<IReadOnlyDictionary<string, double>> History => _history;
+    public IReadOnlyList<IReadOnlyDictionary<string, double>> History => _metrics.History;
 
     /// <summary>Where the progress bar, summaries and messages go (<see cref="TrainerOptions.Output"/>, else the console).</summary>
     public TextWriter Output => Options.Output ?? Console.Out;
@@ -75,7 +87,7 @@ public sealed partial class Trainer
     private TextWriter Out => Output;
 
     /// <summary>True while <c>Fit</c> runs (callbacks that only act during training check it).</summary>
-    public bool IsFitting => _run is not null;
+    public bool IsFitting => _fit is not null;
 
     private bool Interactive => Options.Output is null && !Console.IsOutputRedirected;
 
@@ -143,10 +155,11 @@ public sealed partial class Trainer
         var outputs = new List<TOutput>();
         var limit = Options.FastDevRun > 0 ? BatchLimit.Batches(Options.FastDevRun) : Options.LimitPredictBatches;
         var progress = Options.EnableProgressBar ? new ProgressBar(Out, Interactive) : null;
-        var callbacks = _run is null ? new CallbackList(this, model, Options.Callbacks) : null;
+        var callbacks = _fit is null ? new CallbackList(this, model, Options.Callbacks) : null;
         callbacks?.EvaluationStart(Stage.Predict);
         using (new DefaultFloatType(_floatType))
-            RunEvaluation(model, (b, loop) => model.RunPredict(b, loop, outputs), batches, Stage.Predict, limit, "Predicting", progress);
+            EvaluationLoop.Run(model, (b, loop) => model.RunPredict(b, loop, outputs), batches, Stage.Predict, limit, "Predicting", progress,
+                new BatchTransfer(Device!, _floatType), _fit?.Callbacks);
         callbacks?.EvaluationEnd(Stage.Predict);
         progress?.Clear();
         return outputs;
@@ -174,13 +187,14 @@ public sealed partial class Trainer
         Prepare(model);
         if (Options.FastDevRun > 0) limit = BatchLimit.Batches(Options.FastDevRun);
         var progress = Options.EnableProgressBar ? new ProgressBar(Out, Interactive) : null;
-        var callbacks = _run is null ? new CallbackList(this, model, Options.Callbacks) : null;
+        var callbacks = _fit is null ? new CallbackList(this, model, Options.Callbacks) : null;
         callbacks?.EvaluationStart(stage);
         List<KeyValuePair<string, double>> means;
-        using (new DefaultFloatType(_floatType)) means = RunEvaluation(model, run, batches, stage, limit, title, progress);
+        using (new DefaultFloatType(_floatType))
+            means = EvaluationLoop.Run(model, run, batches, stage, limit, title, progress, new BatchTransfer(Device!, _floatType), _fit?.Callbacks);
         // An evaluation inside a fit (e.g. an Ignite-style evaluator in a handler): the training epoch's metrics go on.
-        if (_run is { } fit) model.Metrics.ContinueRun(fit.TrainingRun, Stage.Fit, training: true);
-        if (callbacks is not null) Publish(means);
+        if (_fit is { } fit) model.Metrics.ContinueRun(fit.TrainingRun, Stage.Fit, training: true);
+        if (callbacks is not null) _metrics.Publish(means);
         callbacks?.EvaluationEnd(stage);
         progress?.Clear();
         var result = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -190,26 +204,13 @@ public sealed partial class Trainer
         return result;
     }
 
-    private List<KeyValuePair<string, double>> RunEvaluation<TBatch>(ILightningModule<TBatch> model, Action<IEnumerable<TBatch>, EvaluationLoop> run,
-        IEnumerable<TBatch> batches, Stage stage, BatchLimit limit, string title, ProgressBar? progress)
-    {
-        bool wasTraining = model.Module.training;
-        long count = limit.Resolve(CountOf(batches));
-        progress?.Start(title, count == long.MaxValue ? null : count);
-        model.Metrics.BeginRun(stage, training: false);
-        run(batches, new EvaluationLoop(stage, model.Metrics, new BatchTransfer(Device!, _floatType), count, progress, _run?.Callbacks));
-        if (wasTraining) model.Module.train();
-        progress?.Clear();
-        return model.Metrics.RunMeans();
-    }
-
     // ---------------------------------------------------------------- Shared set-up
 
     /// <summary>Applies process settings, seeds, picks the device and moves the module there.</summary>
     private Device Prepare(ILightningModule model)
     {
         // Within a fit (a callback evaluating, Ignite-style) nothing is reset: no reseeding, same device.
-        if (_run is not null) return Device!;
+        if (_fit is not null) return Device!;
         Allocator.Apply(Options.AllocatorPolicy);
         if (Options.Threads is int threads) torch.set_num_threads(threads);
         if (Options.Seed is long seed) Seed.Everything(seed);
@@ -226,16 +227,7 @@ public sealed partial class Trainer
     /// The latest value of <paramref name="monitor"/>, for a callback (<paramref name="owner"/>, e.g. "EarlyStopping")
     /// that monitors it; a metric that was never logged is an error listing the logged ones.
     /// </summary>
-    public double MonitoredMetric(string owner, string monitor) =>
-        _callbackMetrics.TryGetValue(monitor, out var value) ? value : throw new LightningException(
-            $"{owner}(Monitor = \"{monitor}\") could not find the monitored metric in the logged metrics: " +
-            (_callbackMetrics.Count == 0 ? "none were logged" : string.Join(", ", _callbackMetrics.Keys.OrderBy(k => k, StringComparer.Ordinal))) + ".");
-
-    /// <summary>Makes <paramref name="metrics"/> the latest values in <see cref="CallbackMetrics"/>.</summary>
-    private void Publish(List<KeyValuePair<string, double>> metrics)
-    {
-        foreach (var (name, value) in metrics) _callbackMetrics[name] = value;
-    }
+    public double MonitoredMetric(string owner, string monitor) => _metrics.Monitored(owner, monitor);
 
     /// <summary>Batches in <paramref name="batches"/> when that is known without enumerating, else null.</summary>
     internal static long? CountOf<TBatch>(IEnumerable<TBatch> batches) => batches switch

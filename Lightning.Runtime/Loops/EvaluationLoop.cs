@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using static TorchSharp.torch;
 
 namespace Lightning;
@@ -49,5 +51,22 @@ public sealed class EvaluationLoop
         BatchesRun++;
         _callbacks?.ValidationBatchEnd(batchIdx);
         _progress?.Update(BatchesRun, _metrics);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> (a module's generated validation, test or predict loop) over <paramref name="batches"/>
+    /// in eval mode and returns the logged means; the module's train mode is restored afterwards.
+    /// </summary>
+    internal static List<KeyValuePair<string, double>> Run<TBatch>(ILightningModule<TBatch> model, Action<IEnumerable<TBatch>, EvaluationLoop> run,
+        IEnumerable<TBatch> batches, Stage stage, BatchLimit limit, string title, ProgressBar? progress, BatchTransfer transfer, CallbackList? callbacks)
+    {
+        bool wasTraining = model.Module.training;
+        long count = limit.Resolve(Trainer.CountOf(batches));
+        progress?.Start(title, count == long.MaxValue ? null : count);
+        model.Metrics.BeginRun(stage, training: false);
+        run(batches, new EvaluationLoop(stage, model.Metrics, transfer, count, progress, callbacks));
+        if (wasTraining) model.Module.train();
+        progress?.Clear();
+        return model.Metrics.RunMeans();
     }
 }

@@ -6,7 +6,7 @@ using TorchSharp;
 using static TorchSharp.torch.optim.lr_scheduler;
 
 
-namespace Lightning;
+namespace Lightning.Loops;
 
 /// <summary>
 /// Steps a module's learning-rate scheduler at its interval and frequency, and feeds a <c>ReduceLROnPlateau</c> its
@@ -16,13 +16,13 @@ namespace Lightning;
 /// </summary>
 internal sealed class SchedulerRunner
 {
-    private readonly Trainer _trainer;
+    private readonly MetricBoard _metrics;
     private readonly Optimization _optimization;
     private readonly List<double> _plateauValues = new();
 
-    public SchedulerRunner(Trainer trainer, Optimization optimization, string moduleName)
+    public SchedulerRunner(MetricBoard metrics, Optimization optimization, string moduleName)
     {
-        _trainer = trainer;
+        _metrics = metrics;
         _optimization = optimization;
         if (optimization.Frequency < 1)
             throw new LightningException($"{moduleName}'s [ConfigureOptimizers] returned an Optimization with Frequency = {optimization.Frequency}: expected 1 or more.");
@@ -75,7 +75,7 @@ internal sealed class SchedulerRunner
     {
         if (Scheduler is impl.ReduceLROnPlateau plateau)
         {
-            double value = _trainer.MonitoredMetric("ReduceLROnPlateau", _optimization.Monitor!);
+            double value = _metrics.Monitored("ReduceLROnPlateau", _optimization.Monitor!);
             plateau.step(value);
             _plateauValues.Add(value);
         }

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
+using Lightning.Loops;
 using static TorchSharp.torch;
 
 namespace Lightning;
@@ -9,14 +10,16 @@ namespace Lightning;
 /// <summary>
 /// The trainer's side of one training epoch. The generated <c>RunTrainingEpoch</c> of a module calls these
 /// methods directly around each batch; everything here is cheap bookkeeping, except the backward pass and the
-/// optimizer step themselves.
+/// optimizer step themselves. It advances the fit's <see cref="FitProgress"/> and asks its <see cref="FitLoop"/> what
+/// is due after a batch (validation, logging); it never writes to the <see cref="Trainer"/>.
 /// </summary>
 public sealed class TrainingLoop
 {
-    private readonly Trainer _trainer;
+    private readonly FitLoop _fit;
+    private readonly FitProgress _progress;
     private readonly MetricStore _metrics;
     private readonly torch.optim.Optimizer _optimizer;
-    private readonly ProgressBar? _progress;
+    private readonly ProgressBar? _bar;
     private readonly IReadOnlyList<Parameter> _parameters;
     private readonly CallbackList _callbacks;
     private readonly SchedulerRunner _scheduler;
@@ -31,13 +34,14 @@ public sealed class TrainingLoop
     private int _pending;   // batches whose gradients wait for the next optimizer step
     private bool _stepped;  // the current batch ended with an optimizer step
 
-    internal TrainingLoop(Trainer trainer, ILightningModule module, torch.optim.Optimizer optimizer, BatchTransfer transfer, ProgressBar? progress,
+    internal TrainingLoop(FitLoop fit, ILightningModule module, torch.optim.Optimizer optimizer, BatchTransfer transfer, ProgressBar? progress,
         CallbackList callbacks, SchedulerRunner scheduler, TrainerOptions options)
     {
-        _trainer = trainer;
+        _fit = fit;
+        _progress = fit.Progress;
         _metrics = module.Metrics;
         _optimizer = optimizer;
-        _progress = progress;
+        _bar = progress;
         _callbacks = callbacks;
         _scheduler = scheduler;
         _automatic = module.AutomaticOptimization;
@@ -46,7 +50,7 @@ public sealed class TrainingLoop
         _accumulate = options.AccumulateGradBatches;
         _clip = options.GradientClipVal;
         _clipByValue = options.GradientClipAlgorithm == "value";
-        _distributed = trainer.Distributed is { WorldSize: > 1 };
+        _distributed = fit.Distributed;
     }
 
     private readonly bool _distributed;
@@ -64,7 +68,7 @@ public sealed class TrainingLoop
     public long FirstBatchIdx { get; private set; }
 
     /// <summary>Batches run in the current epoch so far (counting those before a resume).</summary>
-    public long BatchesRun { get; private set; }
+    public long BatchesRun => _progress.BatchInEpoch;
 
     internal void BeginEpoch(long firstBatchIdx, long batchLimit, long maxSteps)
     {
@@ -74,13 +78,11 @@ public sealed class TrainingLoop
         _batchLimit = batchLimit;
         _maxSteps = maxSteps;
         _pending = 0;
-        BatchesRun = firstBatchIdx;
     }
 
     /// <summary>True when batch <paramref name="batchIdx"/> should run: within the batch limit, the step limit, and no stop was requested.</summary>
     public bool ShouldRunBatch(long batchIdx) =>
-        batchIdx < _batchLimit && !((_distributed ? _trainer.AgreeOnStop() : _trainer.ShouldStop) && _trainer.CanStopEarly(_trainer.CurrentEpoch))
-        && (_maxSteps < 0 || _trainer.GlobalStep < _maxSteps);
+        batchIdx < _batchLimit && !_fit.StopsNow(agreeAcrossRanks: _distributed) && (_maxSteps < 0 || _progress.GlobalStep < _maxSteps);
 
     /// <summary>Called after the batch is on the device, before the training step.</summary>
     public void OnBatchStart(long batchIdx, long batchSize)
@@ -134,13 +136,13 @@ public sealed class TrainingLoop
     {
         if (_epochSchedulerDone || !_automatic) return;
         _epochSchedulerDone = true;
-        _scheduler.AfterEpochBatches(_trainer.CurrentEpoch);
+        _scheduler.AfterEpochBatches(_progress.Epoch);
     }
 
     private void Step()
     {
         // Data-parallel: average the gradients across ranks before clipping and stepping (PyTorch's DDP).
-        _trainer.Distributed?.AllReduceGradients(_parameters);
+        if (_distributed) _fit.AllReduceGradients(_parameters);
         if (_clip is double clip)
         {
             if (_clipByValue) torch.nn.utils.clip_grad_value_(_parameters, clip);
@@ -152,7 +154,7 @@ public sealed class TrainingLoop
         _optimizer.zero_grad();
         _pending = 0;
         _stepped = true;
-        _trainer.GlobalStep++;
+        _progress.GlobalStep++;
         _scheduler.AfterOptimizerStep(_batchIdx);
     }
 
@@ -160,7 +162,7 @@ public sealed class TrainingLoop
     public void OnManualOptimizationStep()
     {
         _stepped = true;
-        _trainer.GlobalStep++;
+        _progress.GlobalStep++;
     }
 
     /// <summary>
@@ -172,13 +174,13 @@ public sealed class TrainingLoop
         // The epoch's last batch: epoch-interval schedulers (other than ReduceLROnPlateau) step now, before this batch's
         // callbacks, the validation and the epoch's checkpoint, as Lightning's TrainingEpochLoop.advance.
         if (batchIdx + 1 == _batchLimit) EpochBatchesDone();
-        BatchesRun++;
-        _trainer.Iteration++;
+        _progress.BatchInEpoch++;
+        _progress.Iteration++;
         _callbacks.TrainBatchEnd(loss, batchIdx);
-        _progress?.Update(BatchesRun, _metrics);
-        if (_stepped) _trainer.AfterOptimizerStepInBatch(_metrics);
+        _bar?.Update(BatchesRun, _metrics);
+        if (_stepped) _fit.AfterOptimizerStepInBatch(_metrics);
     }
 
     /// <summary>Called after each batch's dispose scope: validation within the epoch when it is due (<see cref="TrainerOptions.ValCheckInterval"/>).</summary>
-    public void AfterBatch(long batchIdx) => _trainer.AfterTrainingBatch(batchIdx);
+    public void AfterBatch(long batchIdx) => _fit.AfterTrainingBatch(batchIdx);
 }
