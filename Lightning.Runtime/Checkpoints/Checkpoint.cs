@@ -29,6 +29,9 @@ public sealed class Checkpoint
     /// <summary>The CPU random generator's state.</summary>
     public const string RngState = "rng.torch_cpu";
 
+    /// <summary>Prefix of the tensors callbacks save (<see cref="ICheckpointTensors"/>): <c>callbacks.&lt;StateKey&gt;.&lt;name&gt;</c>.</summary>
+    public const string CallbackPrefix = "callbacks.";
+
     private readonly SafetensorsFile _file;
 
     private Checkpoint(SafetensorsFile file) => _file = file;
@@ -98,7 +101,9 @@ public sealed class Checkpoint
     {
         ArgumentNullException.ThrowIfNull(module);
         module.RegisterComponentsOnce();
-        var tensors = module.Module.state_dict().Select(kv => (ModelPrefix + kv.Key, kv.Value)).ToList();
+        // A callback may have put other weights (same keys, dtypes and shapes) in the place of the module's, e.g. averaged ones.
+        var weights = state?.ModelWeights ?? module.Module.state_dict();
+        var tensors = weights.Select(kv => (ModelPrefix + kv.Key, kv.Value)).ToList();
         using var scope = NewDisposeScope();
         var metadata = new Dictionary<string, string>
         {
@@ -119,6 +124,7 @@ public sealed class Checkpoint
                 tensors.Add((OptimizerState, tensor(buffer.ToArray())));
             }
             tensors.Add((RngState, get_rng_state()));
+            if (state.CallbackTensors is { } callbackTensors) tensors.AddRange(callbackTensors);
             var ci = CultureInfo.InvariantCulture;
             metadata["epoch"] = state.Epoch.ToString(ci);
             metadata["global_step"] = state.GlobalStep.ToString(ci);
@@ -320,6 +326,9 @@ public sealed class Checkpoint
         }
         return rng;
     }
+
+    /// <summary>The tensors the callback with state key <paramref name="stateKey"/> saved (<see cref="ICheckpointTensors"/>).</summary>
+    public CheckpointTensors CallbackTensors(string stateKey) => new(_file, CallbackPrefix + stateKey + ".");
 
     /// <summary>A JSON document saved in the metadata under <paramref name="key"/>, or null when absent (older files). Duplicate keys are refused.</summary>
     public System.Text.Json.JsonDocument? JsonMetadata(string key) =>

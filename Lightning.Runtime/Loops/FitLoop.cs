@@ -122,7 +122,11 @@ internal sealed class FitLoop
         }
 
         Callbacks.FitStart();
-        if (resume is not null && callbackStates is not null) RestoreCallbackStates(callbackStates.RootElement, resume.Path);
+        if (resume is not null && callbackStates is not null)
+        {
+            RestoreCallbackStates(callbackStates.RootElement, resume.Path);
+            CheckpointTensors.Restore(Callbacks.All, resume, callbackStates.RootElement);   // ICheckpointTensors callbacks' tensors
+        }
 
         // Sanity check: a few validation batches before training, so a bug there shows up in seconds. At most the
         // batches a validation run has (Lightning's evaluation_loop: min(num_sanity_val_steps, max_batches)), and none
@@ -315,6 +319,7 @@ internal sealed class FitLoop
     public TrainingState State()
     {
         var p = Progress.Position;
+        var (callbackTensors, modelWeights) = CheckpointTensors.Collect(Callbacks.All, _module);   // ICheckpointTensors callbacks
         return new TrainingState(
             Epoch: p.Epoch,
             GlobalStep: p.GlobalStep,
@@ -331,7 +336,9 @@ internal sealed class FitLoop
                 foreach (var (name, value) in _metrics.Latest)
                     if (double.IsFinite(value)) w.WriteNumber(name, value);
                 w.WriteEndObject();
-            }));
+            }),
+            CallbackTensors: callbackTensors,
+            ModelWeights: modelWeights);
     }
 
     private void WriteCallbackStates(Utf8JsonWriter writer)
