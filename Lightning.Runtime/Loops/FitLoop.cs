@@ -64,6 +64,24 @@ internal sealed class FitLoop
         // and check_val_every_n_epoch = 1).
         _valCheckBatches = _fastDev ? long.MaxValue : ValCheckBatches(_epochBatches);
         _loop = new TrainingLoop(this, module, optimization.Optimizer, transfer, progressBar, callbacks, Scheduler, _options);
+        _transfer = transfer;
+    }
+
+    private readonly BatchTransfer _transfer;
+
+    /// <summary>
+    /// Runs the training steps over the fit's training batches (the epoch's batch limit) in train mode without gradients:
+    /// no backward, no optimizer step, no batch hooks, no change of <see cref="Progress"/> or published metrics; only buffers
+    /// such as BatchNorm's running statistics change. For StochasticWeightAveraging's BatchNorm pass (Lightning runs it as
+    /// one more epoch, so the loader gets that epoch's order).
+    /// </summary>
+    internal void RunTrainingForwardPass()
+    {
+        var loop = new TrainingLoop(this, _module, _optimization.Optimizer, _transfer, progress: null, Callbacks, Scheduler, _options, forwardOnly: true);
+        _data.SetEpoch(Progress.Epoch + 1);
+        _module.Metrics.BeginRun(Stage.Fit, training: true);   // what the steps log is not published
+        loop.BeginEpoch(0, _epochBatches, maxSteps: -1);
+        using (torch.no_grad()) _data.RunEpoch(0, loop);
     }
 
     /// <summary>Where the fit is: epoch, batch, steps, validation state, the stop flag.</summary>

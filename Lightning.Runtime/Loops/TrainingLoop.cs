@@ -33,10 +33,12 @@ public sealed class TrainingLoop
     private bool _epochSchedulerDone;
     private int _pending;   // batches whose gradients wait for the next optimizer step
     private bool _stepped;  // the current batch ended with an optimizer step
+    private readonly bool _forwardOnly;   // training steps without backward, step, hooks or progress (SWA's BatchNorm pass)
 
     internal TrainingLoop(FitLoop fit, ILightningModule module, torch.optim.Optimizer optimizer, BatchTransfer transfer, ProgressBar? progress,
-        CallbackList callbacks, SchedulerRunner scheduler, TrainerOptions options)
+        CallbackList callbacks, SchedulerRunner scheduler, TrainerOptions options, bool forwardOnly = false)
     {
+        _forwardOnly = forwardOnly;
         _fit = fit;
         _progress = fit.Progress;
         _metrics = module.Metrics;
@@ -81,7 +83,7 @@ public sealed class TrainingLoop
     }
 
     /// <summary>True when batch <paramref name="batchIdx"/> should run: within the batch limit, the step limit, and no stop was requested.</summary>
-    public bool ShouldRunBatch(long batchIdx) =>
+    public bool ShouldRunBatch(long batchIdx) => _forwardOnly ? batchIdx < _batchLimit :
         batchIdx < _batchLimit && !_fit.StopsNow(agreeAcrossRanks: _distributed) && (_maxSteps < 0 || _progress.GlobalStep < _maxSteps);
 
     /// <summary>Called after the batch is on the device, before the training step.</summary>
@@ -90,7 +92,7 @@ public sealed class TrainingLoop
         _batchIdx = batchIdx;
         _stepped = false;
         _metrics.BeginStep(batchSize);
-        _callbacks.TrainBatchStart(batchIdx);
+        if (!_forwardOnly) _callbacks.TrainBatchStart(batchIdx);
     }
 
     /// <summary>
@@ -99,7 +101,7 @@ public sealed class TrainingLoop
     /// </summary>
     public bool Backward(Tensor? loss)
     {
-        if (loss is null) return false;
+        if (loss is null || _forwardOnly) return false;
         _callbacks.BeforeBackward(loss);
         if (_accumulate == 1) loss.backward();
         else
@@ -171,6 +173,7 @@ public sealed class TrainingLoop
     /// </summary>
     public void OnBatchEnd(long batchIdx, Tensor? loss)
     {
+        if (_forwardOnly) return;
         // The epoch's last batch: epoch-interval schedulers (other than ReduceLROnPlateau) step now, before this batch's
         // callbacks, the validation and the epoch's checkpoint, as Lightning's TrainingEpochLoop.advance.
         if (batchIdx + 1 == _batchLimit) EpochBatchesDone();
@@ -182,5 +185,8 @@ public sealed class TrainingLoop
     }
 
     /// <summary>Called after each batch's dispose scope: validation within the epoch when it is due (<see cref="TrainerOptions.ValCheckInterval"/>).</summary>
-    public void AfterBatch(long batchIdx) => _fit.AfterTrainingBatch(batchIdx);
+    public void AfterBatch(long batchIdx)
+    {
+        if (!_forwardOnly) _fit.AfterTrainingBatch(batchIdx);
+    }
 }
