@@ -77,6 +77,13 @@ public class WeightAveraging : Callback, ICheckpointTensors
     public IReadOnlyDictionary<string, Tensor>? AveragedWeights =>
         _average is null || NumAveraged == 0 ? null : _swapped ? _module!.Module.state_dict() : _average;
 
+    /// <summary>
+    /// The training weights now, by state_dict key: the module's own, or the ones kept here while the average is swapped in
+    /// (after training ended); null before a fit.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor>? TrainingWeights =>
+        _module is null ? null : _swapped ? _average : _module.Module.state_dict();
+
     public override void OnFitStart(Trainer trainer, ILightningModule module)
     {
         ArgumentNullException.ThrowIfNull(module);
