@@ -73,8 +73,9 @@ public class CliModuleTests
         var source = ModuleRuleTests.Good;
         if (predict) source = source.Replace("    [ConfigureOptimizers]", Predict, StringComparison.Ordinal);
         if (brokenHparams) source = source.Replace("public double LearningRate { get; init; } = 1e-3;", "public double LearningRate { get; init; }", StringComparison.Ordinal);
-        var (net, diagnostics) = CompileNet(source);
+        var (net, diagnostics, generated) = CompileNet(source);
         Assert.True(diagnostics.Length == 0, what + ": " + string.Join("\n", diagnostics));
+        Assert.Equal(brokenHparams, generated.Contains("public static Net Create(HParams hparams) => throw", StringComparison.Ordinal));
 
         var cli = net.AllInterfaces.SingleOrDefault(i => i.OriginalDefinition.ToDisplayString() == "Lightning.Cli.ICliModule<TSelf, THParams, TBatch>");
         Assert.NotNull(cli);
@@ -96,20 +97,21 @@ public class CliModuleTests
     {
         // As the broken-module matrix's case: no step attribute, and no method named as one.
         var source = ModuleRuleTests.Good.Replace("    [TrainingStep]\n", "").Replace("    [ValidationStep]\n", "").Replace("Tensor TrainingStep(", "Tensor Step(");
-        var (net, diagnostics) = CompileNet(source);
+        var (net, diagnostics, _) = CompileNet(source);
         Assert.True(diagnostics.Length == 0, string.Join("\n", diagnostics));
         Assert.DoesNotContain(net.AllInterfaces, i => i.Name == "ICliModule");
         Assert.Contains(net.GetMembers("RunCli"), m => m is IMethodSymbol { IsGenericMethod: true });
     }
 
-    /// <summary>The module <c>Net</c> of <paramref name="source"/> after generation, and the compiler's warnings and errors.</summary>
-    private static (INamedTypeSymbol Net, Diagnostic[] Diagnostics) CompileNet(string source)
+    /// <summary>The module <c>Net</c> of <paramref name="source"/> after generation, the compiler's warnings and errors, and Net's generated file.</summary>
+    private static (INamedTypeSymbol Net, Diagnostic[] Diagnostics, string Generated) CompileNet(string source)
     {
         var compilation = GeneratorHarness.Compile(AnalyzerHarness.Usings + source);
         AnalyzerHarness.Generators().RunGeneratorsAndUpdateCompilation(compilation, out var withGenerated, out _);
         var diagnostics = withGenerated.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToArray();
         var net = withGenerated.GetTypeByMetadataName("Net");
         Assert.NotNull(net);
-        return (net, diagnostics);
+        var generated = withGenerated.SyntaxTrees.Single(t => t.FilePath.EndsWith("Net.Lightning.g.cs", StringComparison.Ordinal)).ToString();
+        return (net, diagnostics, generated);
     }
 }
