@@ -37,6 +37,8 @@ internal static class ModuleEmitter
             if (spec.Validation is not null) interfaces.Add("global::Lightning.IValidationModule<" + batch + ">");
             if (spec.Test is not null) interfaces.Add("global::Lightning.ITestModule<" + batch + ">");
             if (PredictOutput(spec) is string output) interfaces.Add("global::Lightning.IPredictModule<" + batch + ", " + output + ">");
+            // What the generated RunCli's LightningCli.Run reads (static members; Create and LoadFromCheckpoint among them).
+            if (spec.Create != CreateMode.None) interfaces.Add(Cli.CliEmitter.Interface(spec.Name, batch));
         }
         if (spec.Hooks.Count > 0) interfaces.Add("global::Lightning.ICallback");
         w.Line("partial class " + spec.Name + (interfaces.Count > 0 ? " : " + string.Join(", ", interfaces) : ""));
@@ -82,7 +84,7 @@ internal static class ModuleEmitter
         {
             w.Line();
             Cli.CliEmitter.Emit(w, spec.Name, spec.Batch?.TypeName, spec.Hyperparameters,
-                Cli.CliEmitter.Commands(spec.Validation is not null, spec.Test is not null, spec.Predict?.ReturnType is not null));
+                Cli.CliEmitter.Commands(spec.Validation is not null, spec.Test is not null, PredictOutput(spec) is not null), PredictOutput(spec));
         }
         if (spec.Batch is { } helpers && new[] { spec.Training, spec.Validation, spec.Test, spec.Predict }.Any(s => s is { Callable: true }))
         {

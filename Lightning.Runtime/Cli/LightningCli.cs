@@ -27,7 +27,7 @@ public sealed class CliSettings<TModule, THParams>
     public TrainerOptions? TrainerDefaults { get; init; }
 }
 
-/// <summary>The subcommands a module's command line offers: those its steps support (the generated <c>RunCli</c> passes them).</summary>
+/// <summary>The subcommands a module's command line offers: those its steps support (<see cref="ICliModule{TSelf, THParams, TBatch}.Commands"/>).</summary>
 [Flags]
 public enum CliCommands
 {
@@ -48,29 +48,31 @@ public enum CliCommands
 /// hyperparameter of the module and every trainer option (<c>--lr 3e-4 --max-epochs 5</c>), <c>--config run.json</c>
 /// (command-line values override it) and <c>--ckpt-path best|last|PATH</c>. <c>fit</c> writes the effective config to
 /// <c>config.json</c> in the run's folder; passing it back with <c>--config</c> repeats the run. The generated
-/// <c>Foo.RunCli(args, data)</c> calls <see cref="Run"/> with the module's hyperparameter options and the subcommands its
-/// steps support (a module without a <c>[TestStep]</c> has no <c>test</c>).
+/// <c>Foo.RunCli(args, data)</c> calls <see cref="Run"/>, which reads the rest from Foo's <see cref="ICliModule{TSelf, THParams, TBatch}"/>
+/// members: its hyperparameter options and the subcommands its steps support (a module without a <c>[TestStep]</c> has no <c>test</c>).
 /// </summary>
 public static class LightningCli
 {
     /// <summary>
     /// Parses <paramref name="args"/> and runs the subcommand; returns the process exit code (2 for bad arguments, such as a
-    /// subcommand not in <paramref name="commands"/>).
+    /// subcommand the module's steps do not support). What it needs to know about the module (name, subcommands,
+    /// hyperparameter options, Create, LoadFromCheckpoint, ...) are <typeparamref name="TModule"/>'s static members.
     /// </summary>
+    /// <param name="args">The process's arguments.</param>
+    /// <param name="data">Makes the data from the parsed hyperparameters.</param>
+    /// <param name="settings">What the program adds (callbacks, AfterFit, trainer defaults, output).</param>
     public static int Run<TModule, THParams, TBatch>(
         string[] args,
-        string moduleName,
-        THParams defaults,
-        IReadOnlyList<CliOption<THParams>> hyperparameters,
-        Func<THParams, TModule> create,
-        Func<string, Func<THParams, THParams>?, TModule> load,
-        Func<THParams, string> hparamsJson,
-        Func<string, string, THParams> hparamsFromJson,
         Func<THParams, LightningDataModule<TBatch>> data,
-        CliSettings<TModule, THParams>? settings = null,
-        CliCommands commands = CliCommands.All)
-        where TModule : ILightningModule<TBatch>
+        CliSettings<TModule, THParams>? settings = null)
+        where TModule : ICliModule<TModule, THParams, TBatch>
+        where THParams : IHyperParameters
     {
+        // What the generated code knows about the module.
+        var moduleName = TModule.CliName;
+        var commands = TModule.Commands;
+        var defaults = TModule.DefaultHParams;
+        var hyperparameters = TModule.HyperparameterOptions;
         settings ??= new CliSettings<TModule, THParams>();
         var output = settings.Output ?? Console.Out;
         var trainerDefaults = settings.TrainerDefaults ?? new TrainerOptions();
@@ -154,7 +156,7 @@ public static class LightningCli
             var hparams = start;
             if (section is JsonElement values)
             {
-                try { hparams = hparamsFromJson(Overlay(hparamsJson(start), values), file + ": hparams"); }
+                try { hparams = TModule.HParamsFromJson(Overlay(HyperParameterJson.ToJson(start), values), file + ": hparams"); }
                 catch (LightningException e) when (e is not CliUsageException) { throw new CliUsageException(e.Message); }
             }
             foreach (var h in hyperparameters) hparams = h.ApplyCommandLine(hparams, result);
@@ -188,12 +190,12 @@ public static class LightningCli
                 var hparams = Hparams(defaults, result, section, file);
                 // Seeded before the module is built, so its initial weights repeat (LightningCLI's seed_everything).
                 if (options.Seed is long seed) Seed.Everything(seed);
-                if (result.GetValue(ckpt) is not string path) return (create(hparams), hparams, options, null);
+                if (result.GetValue(ckpt) is not string path) return (TModule.Create(hparams), hparams, options, null);
                 var resolved = ResolveCheckpoint(path, options, settings.Callbacks?.Invoke(hparams) ?? Array.Empty<ICallback>());
-                var model = load(resolved, saved =>
+                var model = TModule.LoadFromCheckpoint(resolved, saved =>
                 {
                     hparams = Hparams(saved, result, section, file);
-                    var changed = Changed(hparamsJson(saved), hparamsJson(hparams));
+                    var changed = Changed(HyperParameterJson.ToJson(saved), HyperParameterJson.ToJson(hparams));
                     output.WriteLine(changed.Count == 0
                         ? $"Hyperparameters from {resolved}"
                         : $"Hyperparameters from {resolved}, except {string.Join(", ", changed)} (given)");
@@ -208,7 +210,7 @@ public static class LightningCli
         {
             var (model, hparams, options, resume) = Module(result);
             var callbacks = settings.Callbacks?.Invoke(hparams) ?? Array.Empty<ICallback>();
-            var saveConfig = new SaveConfigCallback(w => WriteConfig(w, hparamsJson(hparams), options));
+            var saveConfig = new SaveConfigCallback(w => WriteConfig(w, HyperParameterJson.ToJson(hparams), options));
             var trainer = new Trainer(options with { Callbacks = callbacks.Concat(options.Callbacks).Append(saveConfig).ToList() });
             trainer.Fit(model, data(hparams), resume);
             if (saveConfig.Path is not null) output.WriteLine($"Config {saveConfig.Path}");
@@ -232,10 +234,9 @@ public static class LightningCli
         Command("predict", $"Run {moduleName}'s predict step; tensor outputs go to predictions.csv in the run's folder.", result =>
         {
             var (model, hparams, options, _) = Module(result);
-            var predictor = model.GetType().GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IPredictModule<,>))
-                ?? throw new LightningException($"{moduleName} has no [PredictStep] method that returns a value.");
             var trainer = new Trainer(options);
-            var outputs = PredictAny(trainer, model, data(hparams));
+            // The module's own typed call of trainer.Predict (its output type is known to the generated code).
+            var outputs = TModule.Predict(trainer, model, data(hparams));
             output.WriteLine($"{outputs.Count} prediction batches");
             if (outputs.Count > 0 && outputs.All(o => o is torch.Tensor))
             {
@@ -296,18 +297,6 @@ public static class LightningCli
             if (old != p.Value.GetRawText()) changed.Add($"{p.Name}={p.Value.GetRawText()} (checkpoint: {old})");
         }
         return changed;
-    }
-
-    /// <summary>Runs Predict for a module whose output type is only known at run time (one reflection call per command, not per batch).</summary>
-    private static List<object?> PredictAny<TBatch>(Trainer trainer, ILightningModule<TBatch> model, LightningDataModule<TBatch> data)
-    {
-        var predictor = model.GetType().GetInterfaces().First(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IPredictModule<,>));
-        var output = predictor.GetGenericArguments()[1];
-        var method = typeof(Trainer).GetMethods().First(m => m.Name == nameof(Trainer.Predict) && m.GetParameters()[1].ParameterType.IsGenericType
-                && m.GetParameters()[1].ParameterType.GetGenericTypeDefinition() == typeof(LightningDataModule<>))
-            .MakeGenericMethod(typeof(TBatch), output);
-        var list = (System.Collections.IEnumerable)method.Invoke(trainer, new object[] { model, data })!;
-        return list.Cast<object?>().ToList();
     }
 
     private static JsonDocument ParseConfig(string file)
