@@ -61,9 +61,11 @@ public sealed partial class Trainer
         var progress = Options.EnableProgressBar && IsGlobalZero ? new ProgressBar(Out, Interactive) : null;
         var loggers = fastDev || !IsGlobalZero ? new List<ILightningLogger>() : Options.Loggers?.ToList() ?? DefaultLoggers();
         var transfer = new BatchTransfer(device, _floatType);
+        // SIGTERM/SIGINT during the fit: stop at a batch boundary with a checkpoint (docs/preemption.md).
+        using var interrupts = new FitInterrupts(Out);
         var fit = new FitLoop(this, model, new FitData<TBatch>(model, train, validation, val, transfer), optimization,
             new CallbackList(this, model, FitCallbacks(fastDev)), loggers, ownsLoggers: Options.Loggers is null, _metrics, Distributed, progress,
-            transfer, overfit: overfit > 0);
+            transfer, overfit: overfit > 0, interrupts);
         _fit = fit;
         _lastFit = fit;
         using var precision = new DefaultFloatType(_floatType);
@@ -77,6 +79,7 @@ public sealed partial class Trainer
         catch (Exception e)
         {
             failed = true;
+            fit.SaveAfterFailure(e);
             fit.Callbacks.Exception(e);
             // A failure on one rank would leave the others waiting in a collective: end the whole job now.
             Distributed?.AbortJob(e);

@@ -14,8 +14,11 @@ using Lightning.Tests.Probe;
 //   e.g.  cut -f1 OUT/manifest.tsv | dotnet Lightning.Tests.Probe.dll load
 //   dotnet Lightning.Tests.Probe.dll save-loop DIR trains for ever with a checkpoint after every step (killed by KilledSaveTests)
 //   dotnet Lightning.Tests.Probe.dll verify DIR    loads every DIR/*.ckpt; exit 1 if any does not load
+//   dotnet Lightning.Tests.Probe.dll cli ARGS...   FuzzNet's command line, paced, printing STEP n (PreemptionTests signals it)
 switch (args.FirstOrDefault())
 {
+    case "cli":
+        return PreemptRun.Run(args[1..]);
     case "make" when args.Length == 2:
         Console.WriteLine(BaseCheckpoints.Make(args[1]));
         return 0;
@@ -33,6 +36,6 @@ switch (args.FirstOrDefault())
     case "load" when args.Length == 1:
         return LoadProbe.Run(Console.In, Console.Out);
     default:
-        Console.Error.WriteLine("usage: make DIR | gen DIR OUT | load (paths on stdin) | save-loop DIR | verify DIR");
+        Console.Error.WriteLine("usage: make DIR | gen DIR OUT | load (paths on stdin) | save-loop DIR | verify DIR | cli ARGS...");
         return 2;
 }

@@ -246,6 +246,21 @@ public sealed partial class ModelCheckpoint : Callback
         if (previous is not null && ShouldRemove(trainer, previous, path)) Remove(trainer, previous);
     }
 
+    /// <summary>
+    /// Writes the fit's state now as this callback's last checkpoint (<c>last.ckpt</c>, or the last file it already keeps),
+    /// whatever <see cref="SaveLast"/> says: what a fit stopped by SIGTERM/SIGINT, or failing in a step, leaves to resume
+    /// from (Lightning's <c>OnExceptionCheckpoint</c>). "last" then resolves to it. Returns its path.
+    /// </summary>
+    internal string SaveForResume(Trainer trainer)
+    {
+        var path = VersionedPath("last", LastModelPath);
+        var previous = LastModelPath;
+        LastModelPath = path;
+        Save(trainer, path);
+        if (previous is not null && ShouldRemove(trainer, previous, path)) Remove(trainer, previous);
+        return path;
+    }
+
     private void Save(Trainer trainer, string path)
     {
         if (trainer.IsGlobalZero)   // data-parallel: only rank 0 touches files

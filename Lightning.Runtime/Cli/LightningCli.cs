@@ -95,6 +95,13 @@ public static class LightningCli
             {
                 // Bad input ends with one line naming what was wrong, never a stack trace.
                 try { exit = action(result); }
+                catch (FitInterruptedException e)
+                {
+                    // Preempted or Ctrl+C: the checkpoint is written; say how to go on, exit 128 + the signal.
+                    error.WriteLine(e.Message);
+                    if (e.CheckpointPath is string path) error.WriteLine("Resume with: " + ResumeCommand.For(args, path));
+                    exit = e.ExitCode;
+                }
                 catch (LightningException e) when (e is CliUsageException or HyperParameterRangeException)
                 {
                     error.WriteLine("error: " + e.Message);

@@ -143,6 +143,17 @@ public sealed class DataParallel
         return flag > 0;
     }
 
+    /// <summary>Two stop flags agreed in one collective: each is true on every rank when it is true on any.</summary>
+    public unsafe (bool First, bool Second) AnyStops(bool first, bool second)
+    {
+        if (WorldSize == 1) return (first, second);
+        double* flags = stackalloc double[2];
+        flags[0] = first ? 1 : 0;
+        flags[1] = second ? 1 : 0;
+        Mpi.AllreduceSumInPlace(flags, 2, Mpi.Double);
+        return (flags[0] > 0, flags[1] > 0);
+    }
+
     /// <summary>Waits for every rank.</summary>
     public void Barrier()
     {

@@ -34,12 +34,15 @@ internal sealed class FitLoop
     private readonly BatchLimit _valLimit;
     private readonly long _valCheckBatches;
     private readonly TrainingLoop _loop;
+    private readonly FitInterrupts? _interrupts;
     private List<KeyValuePair<string, double>>? _epochValidation;
+    private bool _stoppedBySignal;
 
     public FitLoop(Trainer trainer, ILightningModule module, IFitData data, Optimization optimization, CallbackList callbacks,
         List<ILightningLogger> loggers, bool ownsLoggers, MetricBoard metrics, DataParallel? ddp, ProgressBar? progressBar, BatchTransfer transfer,
-        bool overfit)
+        bool overfit, FitInterrupts? interrupts)
     {
+        _interrupts = interrupts;
         _trainer = trainer;
         _module = module;
         _data = data;
@@ -170,6 +173,9 @@ internal sealed class FitLoop
         _startIteration = Progress.Iteration;
         Callbacks.TrainStart();
         RunEpochs(startEpoch, startBatch);
+        // SIGTERM/SIGINT: the fit ends here, at a batch boundary, with a checkpoint (Lightning raises SIGTERMException;
+        // on_train_end does not run).
+        if (_stoppedBySignal) throw Interrupted();
         Callbacks.TrainEnd();
         Callbacks.FitEnd();
     }
@@ -189,7 +195,9 @@ internal sealed class FitLoop
         string epochsText = _maxEpochs == int.MaxValue ? "?" : (_maxEpochs - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
         for (int epoch = startEpoch; epoch < _maxEpochs; epoch++)
         {
-            if ((AgreeOnStop() && CanStopEarly(epoch)) || StepLimitReached) break;
+            AgreeOnStops();
+            if (SignalReceived) { _stoppedBySignal = true; return; }
+            if ((Progress.ShouldStop && CanStopEarly(epoch)) || StepLimitReached) break;
             long firstBatch = epoch == startEpoch ? startBatch : 0;
             Progress.StartEpoch(epoch, firstBatch);
             _epochValidation = null;
@@ -200,6 +208,7 @@ internal sealed class FitLoop
             TrainingRun = _module.Metrics.BeginRun(Stage.Fit, training: true);
             _loop.BeginEpoch(firstBatch, _epochBatches, _maxSteps);
             _data.RunEpoch(firstBatch, _loop);
+            if (_stoppedBySignal) { _progressBar?.Clear(); return; }
             _loop.EndEpoch();
             // Lightning's _num_ready_batches_reached: epoch-interval schedulers step only after an epoch that ran all its batches.
             bool ranAllBatches = _epochBatches == long.MaxValue
@@ -239,16 +248,34 @@ internal sealed class FitLoop
     internal bool CanStopEarly(int epochsDone) =>
         (_options.MinEpochs is not int minEpochs || epochsDone >= minEpochs) && (_options.MinSteps is not long minSteps || Progress.GlobalStep >= minSteps);
 
-    /// <summary>Under data-parallel training, a stop asked on any rank stops every rank at the same batch (no rank left waiting).</summary>
-    internal bool AgreeOnStop()
+    /// <summary>
+    /// Under data-parallel training, a stop asked on any rank (ShouldStop, or a signal) stops every rank at the same batch, so
+    /// no rank is left waiting in a collective.
+    /// </summary>
+    private void AgreeOnStops()
     {
-        if (_ddp is not null) Progress.ShouldStop = _ddp.AnyStops(Progress.ShouldStop);
-        return Progress.ShouldStop;
+        if (_ddp is null) return;
+        var (stop, signal) = _ddp.AnyStops(Progress.ShouldStop, SignalReceived);
+        Progress.ShouldStop = stop;
+        if (signal && !SignalReceived) _interrupts!.Request(15);
     }
 
-    /// <summary>True when a requested stop ends the fit at this batch.</summary>
-    internal bool StopsNow(bool agreeAcrossRanks) =>
-        (agreeAcrossRanks && _ddp is not null ? AgreeOnStop() : Progress.ShouldStop) && CanStopEarly(Progress.Epoch);
+    private bool SignalReceived => _interrupts is { Requested: true };
+
+    /// <summary>
+    /// True when the fit stops before the next batch: a signal was received and the batch would start a new optimizer step
+    /// (<paramref name="atStepBoundary"/>: no gradients waiting under accumulation), or a requested stop may take effect.
+    /// </summary>
+    internal bool StopsNow(bool agreeAcrossRanks, bool atStepBoundary)
+    {
+        if (agreeAcrossRanks) AgreeOnStops();
+        if (SignalReceived && atStepBoundary)
+        {
+            _stoppedBySignal = true;
+            return true;
+        }
+        return Progress.ShouldStop && CanStopEarly(Progress.Epoch);
+    }
 
     /// <summary>True when epoch <paramref name="epoch"/> (from 0) validates, per <see cref="TrainerOptions.CheckValEveryNEpoch"/>.</summary>
     private bool ValidationEpoch(int epoch) => _fastDev || _options.CheckValEveryNEpoch is not int n || (epoch + 1) % n == 0;
@@ -332,6 +359,53 @@ internal sealed class FitLoop
     }
 
     // ---------------------------------------------------------------- checkpoints and resume
+
+    /// <summary>
+    /// Writes a checkpoint to resume from after the last completed batch: as the last checkpoint of the fit's first
+    /// ModelCheckpoint, or <c>checkpoints/last.ckpt</c> in the run folder when there is none. Null in a fast_dev_run.
+    /// </summary>
+    public string? SaveForResume()
+    {
+        if (_fastDev) return null;
+        var checkpoint = Callbacks.All.OfType<Callbacks.ModelCheckpoint>().FirstOrDefault(c => c.ResolvedDirPath is not null);
+        if (checkpoint is not null) return checkpoint.SaveForResume(_trainer);
+        var path = Path.Combine(_trainer.LogDir, "checkpoints", "last.ckpt");
+        if (_trainer.IsGlobalZero) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        _trainer.SaveCheckpoint(path);
+        return path;
+    }
+
+    /// <summary>The end of a fit stopped by a signal: its checkpoint, every rank together, and the exception that says where and how to resume.</summary>
+    private FitInterruptedException Interrupted()
+    {
+        var p = Progress;
+        string? path = SaveForResume();
+        _ddp?.Barrier();
+        var where = $"epoch {p.Epoch}, batch {p.BatchInEpoch}, global step {p.GlobalStep}";
+        var message = path is null
+            ? $"Stopped by {_interrupts!.SignalName} at {where} (fast_dev_run: no checkpoint)."
+            : $"Stopped by {_interrupts!.SignalName} at {where}; saved {path} to resume from.";
+        return new FitInterruptedException(_interrupts.SignalName, _interrupts.ExitCode, path, message);
+    }
+
+    /// <summary>
+    /// After a step (or hook) threw: a checkpoint of the state after the last completed batch, as Lightning's
+    /// OnExceptionCheckpoint, when training had begun; a failure to write it is said and does not hide the first error.
+    /// </summary>
+    public void SaveAfterFailure(Exception failure)
+    {
+        if (EndedBeforeFirstBatch || failure is FitInterruptedException or OutOfMemoryException) return;
+        try
+        {
+            if (SaveForResume() is string path && _trainer.IsGlobalZero)
+                _out.WriteLine($"The fit failed at epoch {Progress.Epoch}, batch {Progress.BatchInEpoch} ({failure.GetType().Name}); saved {path}, " +
+                    "the state after the last completed batch, to resume from.");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _out.WriteLine($"The fit failed, and no checkpoint could be saved after it: {e.GetType().Name}: {e.Message}");
+        }
+    }
 
     /// <summary>What a checkpoint written now holds besides the weights: the progress, optimizer, scheduler, callbacks and metrics.</summary>
     public TrainingState State()

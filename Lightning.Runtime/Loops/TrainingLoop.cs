@@ -82,9 +82,13 @@ public sealed class TrainingLoop
         _pending = 0;
     }
 
-    /// <summary>True when batch <paramref name="batchIdx"/> should run: within the batch limit, the step limit, and no stop was requested.</summary>
+    /// <summary>
+    /// True when batch <paramref name="batchIdx"/> should run: within the batch limit, the step limit, no stop was requested,
+    /// and no SIGTERM/SIGINT arrived (which stops at the next batch that would begin an optimizer step).
+    /// </summary>
     public bool ShouldRunBatch(long batchIdx) => _forwardOnly ? batchIdx < _batchLimit :
-        batchIdx < _batchLimit && !_fit.StopsNow(agreeAcrossRanks: _distributed) && (_maxSteps < 0 || _progress.GlobalStep < _maxSteps);
+        batchIdx < _batchLimit && !_fit.StopsNow(agreeAcrossRanks: _distributed, atStepBoundary: _pending == 0)
+        && (_maxSteps < 0 || _progress.GlobalStep < _maxSteps);
 
     /// <summary>Called after the batch is on the device, before the training step.</summary>
     public void OnBatchStart(long batchIdx, long batchSize)
