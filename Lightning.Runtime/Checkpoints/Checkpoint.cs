@@ -135,6 +135,8 @@ public sealed class Checkpoint
             metadata["scheduler"] = state.SchedulerJson;
             metadata["callbacks"] = state.CallbacksJson;
             metadata["callback_metrics"] = state.CallbackMetricsJson;
+            // Mid-epoch: the epoch's running values, so a resume ends the epoch with the same means (MetricStore.WriteRun).
+            if (state.EpochMetricsJson is not null) metadata["epoch_metrics"] = state.EpochMetricsJson;
         }
         SafetensorsFile.Write(path, tensors, metadata);
     }

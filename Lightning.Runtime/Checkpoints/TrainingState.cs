@@ -22,4 +22,5 @@ public sealed record TrainingState(
     string CallbacksJson,
     string CallbackMetricsJson,
     IReadOnlyList<(string Name, torch.Tensor Tensor)>? CallbackTensors = null,
-    IReadOnlyDictionary<string, torch.Tensor>? ModelWeights = null);
+    IReadOnlyDictionary<string, torch.Tensor>? ModelWeights = null,
+    string? EpochMetricsJson = null);

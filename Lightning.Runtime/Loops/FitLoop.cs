@@ -37,6 +37,7 @@ internal sealed class FitLoop
     private readonly FitInterrupts? _interrupts;
     private List<KeyValuePair<string, double>>? _epochValidation;
     private bool _stoppedBySignal;
+    private List<MetricStore.SavedSlot>? _resumedEpochMetrics;   // a mid-epoch checkpoint's running values, for the resumed epoch
 
     public FitLoop(Trainer trainer, ILightningModule module, IFitData data, Optimization optimization, CallbackList callbacks,
         List<ILightningLogger> loggers, bool ownsLoggers, MetricBoard metrics, DataParallel? ddp, ProgressBar? progressBar, BatchTransfer transfer,
@@ -118,6 +119,8 @@ internal sealed class FitLoop
         using var schedulerState = resume?.JsonMetadata("scheduler");
         using var savedMetrics = resume?.JsonMetadata("callback_metrics");
         using var callbackStates = resume?.JsonMetadata("callbacks");
+        using var epochMetrics = resume is { EpochFinished: false } ? resume.JsonMetadata("epoch_metrics") : null;
+        _resumedEpochMetrics = epochMetrics is null ? null : MetricStore.ReadRun(epochMetrics.RootElement, resume!.Path);
         resume?.CheckRandomState();
         if (resume is not null) WarnOfOtherHyperparameters(resume);
 
@@ -206,6 +209,11 @@ internal sealed class FitLoop
             Callbacks.TrainEpochStart();
             _progressBar?.Start($"Epoch {epoch}/{epochsText}", _epochBatches == long.MaxValue ? null : _epochBatches);
             TrainingRun = _module.Metrics.BeginRun(Stage.Fit, training: true);
+            if (_resumedEpochMetrics is not null)
+            {
+                _module.Metrics.RestoreRun(_resumedEpochMetrics, _transfer.Device);
+                _resumedEpochMetrics = null;
+            }
             _loop.BeginEpoch(firstBatch, _epochBatches, _maxSteps);
             _data.RunEpoch(firstBatch, _loop);
             if (_stoppedBySignal) { _progressBar?.Clear(); return; }
@@ -430,7 +438,9 @@ internal sealed class FitLoop
                 w.WriteEndObject();
             }),
             CallbackTensors: callbackTensors,
-            ModelWeights: modelWeights);
+            ModelWeights: modelWeights,
+            // Within an epoch (its batches not all run), the epoch's running values; none before the fit's first epoch.
+            EpochMetricsJson: Progress.EpochFinished || TrainingRun == 0 ? null : Json(w => _module.Metrics.WriteRun(w, TrainingRun)));
     }
 
     private void WriteCallbackStates(Utf8JsonWriter writer)

@@ -11,7 +11,7 @@ namespace Lightning;
 /// Tensor values are summed on their device, weighted by batch size, so logging never waits for the
 /// device; a value is copied to the host only when the progress bar or the epoch summary reads it.
 /// </summary>
-public sealed class MetricStore
+public sealed partial class MetricStore
 {
     private readonly MetricSlot[] _slots;
     private readonly List<MetricSlot> _order = new();
