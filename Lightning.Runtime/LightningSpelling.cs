@@ -8,7 +8,7 @@ namespace Lightning;
 /// PyTorch Lightning's spellings of the values of Lightning's option enums (<c>"min"</c>, <c>"16-mixed"</c>,
 /// <c>"single_device"</c>). The command line, config files, checkpoint state keys, messages and --help all read them
 /// here; each enum's spellings are written once, beside the enum (the parts of this class in <c>MonitorMode.cs</c>,
-/// <c>Precision.cs</c>, ...). Parsing is exact, lowercase, as Lightning's flags: <c>TryParse("min", out MonitorMode m)</c>.
+/// <c>TrainingPrecision.cs</c>, ...). Parsing is exact, lowercase, as Lightning's flags: <c>TryParse("min", out MonitorMode m)</c>.
 /// </summary>
 public static partial class LightningSpelling
 {
@@ -16,7 +16,8 @@ public static partial class LightningSpelling
     internal static ISpelling? Of(Type type) =>
         type == typeof(MonitorMode) ? MonitorModes :
         type == typeof(Interval) ? Intervals :
-        type == typeof(Precision) ? Precisions :
+        type == typeof(SchedulerInterval) ? SchedulerIntervals :
+        type == typeof(TrainingPrecision) ? TrainingPrecisions :
         type == typeof(Strategy) ? Strategies :
         type == typeof(GradientClipAlgorithm) ? GradientClipAlgorithms :
         type == typeof(MetricReduction) ? MetricReductions :

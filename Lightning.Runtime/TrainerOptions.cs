@@ -78,13 +78,13 @@ public sealed record TrainerOptions
     public TimeSpan? MaxTime { get; init; }
 
     /// <summary>
-    /// The floating-point precision of parameters and inputs: <see cref="Lightning.Precision.Float32"/> ("32-true", default),
-    /// <see cref="Lightning.Precision.Float64"/> ("64-true") or <see cref="Lightning.Precision.BFloat16"/> ("bf16-true").
-    /// <see cref="Lightning.Precision.Float16Mixed"/> ("16-mixed") and <see cref="Lightning.Precision.BFloat16Mixed"/> ("bf16-mixed")
+    /// The floating-point precision of parameters and inputs: <see cref="Lightning.TrainingPrecision.Float32"/> ("32-true", default),
+    /// <see cref="Lightning.TrainingPrecision.Float64"/> ("64-true") or <see cref="Lightning.TrainingPrecision.BFloat16"/> ("bf16-true").
+    /// <see cref="Lightning.TrainingPrecision.Float16Mixed"/> ("16-mixed") and <see cref="Lightning.TrainingPrecision.BFloat16Mixed"/> ("bf16-mixed")
     /// need automatic mixed precision (autocast and a gradient scaler), which TorchSharp 0.107 does not provide; they are
-    /// refused with an explanation, as is <see cref="Lightning.Precision.Float16"/> ("16-true") on the CPU.
+    /// refused with an explanation, as is <see cref="Lightning.TrainingPrecision.Float16"/> ("16-true") on the CPU.
     /// </summary>
-    public Precision Precision { get; init; } = Precision.Float32;
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
 
     /// <summary>
     /// Save checkpoints: when no <see cref="Callbacks.ModelCheckpoint"/> is given, one is added that keeps the latest

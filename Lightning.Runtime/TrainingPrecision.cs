@@ -3,9 +3,10 @@ namespace Lightning;
 /// <summary>
 /// The floating-point precision of parameters and inputs: Lightning's <c>precision</c> flag. <see cref="Float32"/>,
 /// <see cref="Float64"/> and <see cref="BFloat16"/> train; the others are Lightning's too, and the trainer refuses them
-/// with the reason (<see cref="TrainerOptions.Precision"/>).
+/// with the reason (<see cref="TrainerOptions.Precision"/>). (Not <c>Precision</c>: that is the classification metric,
+/// <see cref="Metrics.Precision"/>.)
 /// </summary>
-public enum Precision
+public enum TrainingPrecision
 {
     /// <summary><c>"32-true"</c>: every op in float32 (the default).</summary>
     Float32,
@@ -35,18 +36,18 @@ public static partial class LightningSpelling
     // Lightning: _PRECISION_INPUT_STR (less "transformer-engine") and the aliases of _PRECISION_INPUT_STR_ALIAS_CONVERSION =
     // {"64": "64-true", "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"} (src/lightning/fabric/plugins/precision/precision.py),
     // which _convert_precision_to_unified_args applies (src/lightning/fabric/connector.py): "bf16" is mixed precision, not "bf16-true".
-    private static readonly Spelling<Precision> Precisions = new(
+    private static readonly Spelling<TrainingPrecision> TrainingPrecisions = new(
         new[]
         {
-            (Precision.Float32, "32-true"), (Precision.Float64, "64-true"), (Precision.BFloat16, "bf16-true"),
-            (Precision.Float16, "16-true"), (Precision.Float16Mixed, "16-mixed"), (Precision.BFloat16Mixed, "bf16-mixed"),
+            (TrainingPrecision.Float32, "32-true"), (TrainingPrecision.Float64, "64-true"), (TrainingPrecision.BFloat16, "bf16-true"),
+            (TrainingPrecision.Float16, "16-true"), (TrainingPrecision.Float16Mixed, "16-mixed"), (TrainingPrecision.BFloat16Mixed, "bf16-mixed"),
         },
-        new[] { ("32", Precision.Float32), ("64", Precision.Float64), ("16", Precision.Float16Mixed), ("bf16", Precision.BFloat16Mixed) },
+        new[] { ("32", TrainingPrecision.Float32), ("64", TrainingPrecision.Float64), ("16", TrainingPrecision.Float16Mixed), ("bf16", TrainingPrecision.BFloat16Mixed) },
         expected: "\"32-true\", \"64-true\" or \"bf16-true\" (or Lightning's \"16-true\", \"16-mixed\", \"bf16-mixed\", \"32\", \"64\", \"16\", \"bf16\")");
 
     /// <summary>Lightning's spelling, e.g. <c>"32-true"</c> or <c>"16-mixed"</c>.</summary>
-    public static string ToLightningString(this Precision precision) => Precisions.Format(precision);
+    public static string ToLightningString(this TrainingPrecision precision) => TrainingPrecisions.Format(precision);
 
     /// <summary>Reads Lightning's spellings (<c>"32-true"</c>, <c>"16-mixed"</c>, ...) and its aliases <c>"32"</c>, <c>"64"</c>, <c>"16"</c> and <c>"bf16"</c>.</summary>
-    public static bool TryParse(string? text, out Precision precision) => Precisions.TryParse(text, out precision);
+    public static bool TryParse(string? text, out TrainingPrecision precision) => TrainingPrecisions.TryParse(text, out precision);
 }
