@@ -262,6 +262,18 @@ public sealed class TrainerFeatureTests : IDisposable
         Assert.Equal(1, trainer.GlobalStep);
     }
 
+    [Theory]
+    [InlineData(Interval.Step, 1)]    // Lightning's Timer(interval="step"): checked after every batch
+    [InlineData(Interval.Epoch, 6)]   // interval="epoch": the epoch is finished first
+    public void ATimersIntervalSaysWhenItChecks(Interval interval, long steps)
+    {
+        var timer = new Lightning.Callbacks.Timer { Duration = TimeSpan.FromTicks(1), Interval = interval };
+        var trainer = new Trainer(Quiet(new TrainerOptions { MaxEpochs = 100, Callbacks = new[] { timer } }));
+        trainer.Fit(new TinyClassifier(), Train(6));
+        Assert.True(timer.Stopped);
+        Assert.Equal(steps, trainer.GlobalStep);
+    }
+
     [Fact]
     public void TerminateOnNanStopsAtTheFirstNonFiniteLoss()
     {
