@@ -30,6 +30,9 @@ internal interface ISpelling
     /// <summary>The values' spellings, in declaration order (aliases not included).</summary>
     IReadOnlyList<string> Names { get; }
 
+    /// <summary>The spellings --help shows: <see cref="Names"/>, less those the trainer refuses.</summary>
+    IReadOnlyList<string> HelpNames { get; }
+
     /// <summary>What the value may be, for messages: <c>"min" or "max"</c>.</summary>
     string Expected { get; }
 
@@ -49,7 +52,7 @@ internal sealed class Spelling<TEnum> : ISpelling where TEnum : struct, Enum
     private readonly (TEnum Value, string Text)[] _names;
     private readonly (string Text, TEnum Value)[] _aliases;
 
-    public Spelling((TEnum Value, string Text)[] names, (string Text, TEnum Value)[]? aliases = null, string? expected = null)
+    public Spelling((TEnum Value, string Text)[] names, (string Text, TEnum Value)[]? aliases = null, string? expected = null, string[]? helpNames = null)
     {
         _names = names;
         _aliases = aliases ?? Array.Empty<(string, TEnum)>();
@@ -57,10 +60,13 @@ internal sealed class Spelling<TEnum> : ISpelling where TEnum : struct, Enum
             if (!names.Any(n => EqualityComparer<TEnum>.Default.Equals(n.Value, value)))
                 throw new InvalidOperationException($"{typeof(TEnum).Name}.{value} has no spelling.");
         Names = names.Select(n => n.Text).ToArray();
+        HelpNames = helpNames ?? Names;
         Expected = expected ?? QuotedList(Names);
     }
 
     public IReadOnlyList<string> Names { get; }
+
+    public IReadOnlyList<string> HelpNames { get; }
 
     public string Expected { get; }
 

@@ -43,7 +43,8 @@ public static partial class LightningSpelling
             (TrainingPrecision.Float16, "16-true"), (TrainingPrecision.Float16Mixed, "16-mixed"), (TrainingPrecision.BFloat16Mixed, "bf16-mixed"),
         },
         new[] { ("32", TrainingPrecision.Float32), ("64", TrainingPrecision.Float64), ("16", TrainingPrecision.Float16Mixed), ("bf16", TrainingPrecision.BFloat16Mixed) },
-        expected: "\"32-true\", \"64-true\" or \"bf16-true\" (or Lightning's \"16-true\", \"16-mixed\", \"bf16-mixed\", \"32\", \"64\", \"16\", \"bf16\")");
+        expected: "\"32-true\", \"64-true\" or \"bf16-true\" (or Lightning's \"16-true\", \"16-mixed\", \"bf16-mixed\", \"32\", \"64\", \"16\", \"bf16\")",
+        helpNames: new[] { "32-true", "64-true", "bf16-true" });
 
     /// <summary>Lightning's spelling, e.g. <c>"32-true"</c> or <c>"16-mixed"</c>.</summary>
     public static string ToLightningString(this TrainingPrecision precision) => TrainingPrecisions.Format(precision);

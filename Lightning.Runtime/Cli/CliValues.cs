@@ -64,11 +64,11 @@ internal static class CliValues
         return Enum.TryParse(type, text, ignoreCase: true, out var e) && Enum.IsDefined(type, e!) ? e : null;
     }
 
-    /// <summary>The spellings a value of <paramref name="type"/> may have, for --help; null when it is not an enum.</summary>
+    /// <summary>The spellings --help shows for a value of <paramref name="type"/>; null when it is not an enum.</summary>
     public static IReadOnlyList<string>? EnumNames(Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
-        return !type.IsEnum ? null : LightningSpelling.Of(type)?.Names ?? Enum.GetNames(type);
+        return !type.IsEnum ? null : LightningSpelling.Of(type)?.HelpNames ?? Enum.GetNames(type);
     }
 
     private static object? ParseLimit(string text)
