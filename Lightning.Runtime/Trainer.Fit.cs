@@ -21,7 +21,7 @@ public sealed partial class Trainer
     {
         var device = Prepare(model);
         // Data-parallel: every rank starts from rank 0's weights and trains on its own shard of each epoch.
-        Distributed = Options.Strategy == "ddp" ? Lightning.Distributed.DataParallel.Start() : null;
+        Distributed = Options.Strategy == Strategy.Ddp ? Lightning.Distributed.DataParallel.Start() : null;
         if (Distributed is { WorldSize: > 1 } ddp)
         {
             ddp.BroadcastWeights(model.Module);

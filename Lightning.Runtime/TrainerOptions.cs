@@ -51,8 +51,8 @@ public sealed record TrainerOptions
     /// <summary>Clip gradients before each optimizer step: the maximum norm, or value, per <see cref="GradientClipAlgorithm"/>; null for none.</summary>
     public double? GradientClipVal { get; init; }
 
-    /// <summary>"norm" (the total 2-norm of all gradients, default) or "value" (each element).</summary>
-    public string GradientClipAlgorithm { get; init; } = "norm";
+    /// <summary><see cref="Lightning.GradientClipAlgorithm.Norm"/> (the total 2-norm of all gradients, default) or <see cref="Lightning.GradientClipAlgorithm.Value"/> (each element).</summary>
+    public GradientClipAlgorithm GradientClipAlgorithm { get; init; } = GradientClipAlgorithm.Norm;
 
     /// <summary>
     /// How often to validate within a training epoch: a fraction of the epoch (0.25 validates four times an epoch) or
@@ -78,11 +78,13 @@ public sealed record TrainerOptions
     public TimeSpan? MaxTime { get; init; }
 
     /// <summary>
-    /// The floating-point precision of parameters and inputs: "32-true" (default), "64-true" or "bf16-true".
-    /// "16-mixed" and "bf16-mixed" need automatic mixed precision (autocast and a gradient scaler), which
-    /// TorchSharp 0.107 does not provide; they are refused with an explanation.
+    /// The floating-point precision of parameters and inputs: <see cref="Lightning.TrainingPrecision.Float32"/> ("32-true", default),
+    /// <see cref="Lightning.TrainingPrecision.Float64"/> ("64-true") or <see cref="Lightning.TrainingPrecision.BFloat16"/> ("bf16-true").
+    /// <see cref="Lightning.TrainingPrecision.Float16Mixed"/> ("16-mixed") and <see cref="Lightning.TrainingPrecision.BFloat16Mixed"/> ("bf16-mixed")
+    /// need automatic mixed precision (autocast and a gradient scaler), which TorchSharp 0.107 does not provide; they are
+    /// refused with an explanation, as is <see cref="Lightning.TrainingPrecision.Float16"/> ("16-true") on the CPU.
     /// </summary>
-    public string Precision { get; init; } = "32-true";
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
 
     /// <summary>
     /// Save checkpoints: when no <see cref="Callbacks.ModelCheckpoint"/> is given, one is added that keeps the latest
@@ -120,10 +122,11 @@ public sealed record TrainerOptions
     public string Device { get; init; } = "auto";
 
     /// <summary>
-    /// "auto" or "single_device" (one process, the default), or "ddp": data-parallel training over MPI, one process per
-    /// device, launched with <c>mpirun -np N dotnet app.dll</c> (docs/distributed.md).
+    /// <see cref="Lightning.Strategy.Auto"/> or <see cref="Lightning.Strategy.SingleDevice"/> (one process, the default), or
+    /// <see cref="Lightning.Strategy.Ddp"/>: data-parallel training over MPI, one process per device, launched with
+    /// <c>mpirun -np N dotnet app.dll</c> (docs/distributed.md).
     /// </summary>
-    public string Strategy { get; init; } = "auto";
+    public Strategy Strategy { get; init; } = Strategy.Auto;
 
     /// <summary>Intra-op threads for TorchSharp; null leaves TorchSharp's default (one per core).</summary>
     public int? Threads { get; init; }
@@ -165,8 +168,8 @@ public sealed record TrainerOptions
         if (AccumulateGradBatches < 1) Fail(nameof(AccumulateGradBatches), $"is {AccumulateGradBatches}; expected at least 1");
         if (GradientClipVal is double clip && (!(clip > 0) || double.IsInfinity(clip)))
             Fail(nameof(GradientClipVal), $"is {clip}; expected a positive number");
-        if (GradientClipAlgorithm is not ("norm" or "value"))
-            Fail(nameof(GradientClipAlgorithm), $"is '{GradientClipAlgorithm}'; expected \"norm\" or \"value\"");
+        if (!Enum.IsDefined(GradientClipAlgorithm))
+            Fail(nameof(GradientClipAlgorithm), $"has the unknown value {(int)GradientClipAlgorithm}; expected \"norm\" or \"value\"");
         if (Threads is < 1) Fail(nameof(Threads), $"is {Threads}; expected at least 1");
         if (CheckValEveryNEpoch is < 1) Fail(nameof(CheckValEveryNEpoch), $"is {CheckValEveryNEpoch}; expected 1 or more (or null to validate by batches across epochs)");
         if (ValCheckInterval.Count is 0 || ValCheckInterval.Fraction is 0)
@@ -176,8 +179,8 @@ public sealed record TrainerOptions
         if (LogEveryNSteps < 1) Fail(nameof(LogEveryNSteps), $"is {LogEveryNSteps}; expected at least 1");
         if (MaxTime is TimeSpan t && t <= TimeSpan.Zero) Fail(nameof(MaxTime), $"is {t}; expected a positive time");
         PrecisionMode.Parse(Precision);
-        if (Strategy is not ("auto" or "single_device" or "ddp"))
-            Fail(nameof(Strategy), $"is '{Strategy}'; expected \"auto\", \"single_device\" or \"ddp\" (DDP over MPI)");
+        if (!Enum.IsDefined(Strategy))
+            Fail(nameof(Strategy), $"has the unknown value {(int)Strategy}; expected \"auto\", \"single_device\" or \"ddp\" (DDP over MPI)");
         if (string.IsNullOrWhiteSpace(DefaultRootDir)) Fail(nameof(DefaultRootDir), "is empty; expected a folder (\".\" for the current one)");
         if (!Enum.IsDefined(AllocatorPolicy)) Fail(nameof(AllocatorPolicy), $"has the unknown value {(int)AllocatorPolicy}");
     }

@@ -51,7 +51,7 @@ public static class DdpRun
         return (x.DetachFromDisposeScope(), y.DetachFromDisposeScope());
     }
 
-    public static Trainer Train(DdpNet model, string strategy, int batchSize, string root, int crashAtStep = -1, int stopAtStep = -1,
+    public static Trainer Train(DdpNet model, Strategy strategy, int batchSize, string root, int crashAtStep = -1, int stopAtStep = -1,
         int maxEpochs = 3, string? ckptPath = null, Lightning.Callbacks.ModelCheckpoint? checkpoint = null)
     {
         var (x, y) = Data(480, 3);
@@ -119,7 +119,7 @@ public static class DdpBench
         var timer = new EpochTimer(times);
         var trainer = new Trainer(new TrainerOptions
         {
-            MaxEpochs = epochs, Seed = 7, Strategy = ddp.WorldSize > 1 ? "ddp" : "auto", Threads = threads, NumSanityValSteps = 0,
+            MaxEpochs = epochs, Seed = 7, Strategy = ddp.WorldSize > 1 ? Strategy.Ddp : Strategy.Auto, Threads = threads, NumSanityValSteps = 0,
             EnableProgressBar = false, EnableModelSummary = false, EnableCheckpointing = false,
             Loggers = Array.Empty<Lightning.Loggers.ILightningLogger>(), Callbacks = new ICallback[] { timer },
         });

@@ -28,12 +28,12 @@ if (args.Length > 3 && args[3] == "resume")
 {
     // One epoch, a checkpoint of it, then a new trainer and a fresh module resume to three epochs.
     var checkpoint = new Lightning.Callbacks.ModelCheckpoint { DirPath = Path.Combine(args[1], "ckpt"), SaveTopK = 0, SaveLast = true };
-    DdpRun.Train(model, "ddp", globalBatch / probe.WorldSize, args[1], maxEpochs: 1, checkpoint: checkpoint);
+    DdpRun.Train(model, Strategy.Ddp, globalBatch / probe.WorldSize, args[1], maxEpochs: 1, checkpoint: checkpoint);
     Seed.Everything(99);
     model = new DdpNet();
-    trainer = DdpRun.Train(model, "ddp", globalBatch / probe.WorldSize, args[1], maxEpochs: 3, ckptPath: Path.Combine(args[1], "ckpt", "last.ckpt"));
+    trainer = DdpRun.Train(model, Strategy.Ddp, globalBatch / probe.WorldSize, args[1], maxEpochs: 3, ckptPath: Path.Combine(args[1], "ckpt", "last.ckpt"));
 }
-else trainer = DdpRun.Train(model, "ddp", globalBatch / probe.WorldSize, args[1], crash, stop);
+else trainer = DdpRun.Train(model, Strategy.Ddp, globalBatch / probe.WorldSize, args[1], crash, stop);
 if (trainer.IsGlobalZero)
 {
     Checkpoint.Save(args[0], model);

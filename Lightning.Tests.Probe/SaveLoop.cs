@@ -23,7 +23,7 @@ public static class SaveLoop
         {
             Callbacks = new ICallback[]
             {
-                new ModelCheckpoint { DirPath = dir, Monitor = "step", Mode = "max", SaveTopK = 2, SaveLast = true, EveryNTrainSteps = 1 },
+                new ModelCheckpoint { DirPath = dir, Monitor = "step", Mode = MonitorMode.Max, SaveTopK = 2, SaveLast = true, EveryNTrainSteps = 1 },
                 ready,
             },
         };

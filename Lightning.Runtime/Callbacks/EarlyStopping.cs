@@ -5,7 +5,7 @@ namespace Lightning.Callbacks;
 
 /// <summary>
 /// Stops training when a monitored metric stops improving, as Lightning's <c>EarlyStopping</c>:
-/// <c>new EarlyStopping { Monitor = "val_acc", Patience = 3, Mode = "max" }</c>. It checks after each
+/// <c>new EarlyStopping { Monitor = "val_acc", Patience = 3, Mode = MonitorMode.Max }</c>. It checks after each
 /// validation run (after each training epoch when there is no validation); training stops before the next epoch.
 /// </summary>
 public sealed class EarlyStopping : Callback
@@ -19,8 +19,8 @@ public sealed class EarlyStopping : Callback
     /// <summary>Checks without improvement before stopping.</summary>
     public int Patience { get; init; } = 3;
 
-    /// <summary>"min" (lower is better) or "max".</summary>
-    public string Mode { get; init; } = "min";
+    /// <summary><see cref="MonitorMode.Min"/> (lower is better, the default) or <see cref="MonitorMode.Max"/>.</summary>
+    public MonitorMode Mode { get; init; } = MonitorMode.Min;
 
     /// <summary>Stop when the metric is NaN or infinite.</summary>
     public bool CheckFinite { get; init; } = true;
@@ -52,12 +52,12 @@ public sealed class EarlyStopping : Callback
     /// <summary>Why training was stopped, or null.</summary>
     public string? Reason { get; private set; }
 
-    private bool Maximize => Mode == "max";
+    private bool Maximize => Mode == MonitorMode.Max;
 
     public override void OnFitStart(Trainer trainer, ILightningModule module)
     {
         if (string.IsNullOrWhiteSpace(Monitor)) throw new LightningException("EarlyStopping.Monitor is empty: name the logged metric to watch, e.g. \"val_loss\".");
-        if (Mode is not ("min" or "max")) throw new LightningException($"EarlyStopping.Mode is '{Mode}': expected \"min\" or \"max\".");
+        if (!Enum.IsDefined(Mode)) throw new LightningException($"EarlyStopping.Mode has the unknown value {(int)Mode}: expected MonitorMode.Min or MonitorMode.Max.");
         if (Patience < 0) throw new LightningException($"EarlyStopping.Patience is {Patience}: expected 0 or more.");
         if (MinDelta < 0) throw new LightningException($"EarlyStopping.MinDelta is {MinDelta}: expected 0 or more (it applies in the direction of Mode).");
         _checkOnTrainEpochEnd = CheckOnTrainEpochEnd ?? (trainer.Options.ValCheckInterval == BatchLimit.All && trainer.Options.CheckValEveryNEpoch == 1);
@@ -113,7 +113,7 @@ public sealed class EarlyStopping : Callback
 
     private bool Better(double a, double b) => Maximize ? a > b : a < b;
 
-    public override string? StateKey => $"EarlyStopping{{monitor={Monitor},mode={Mode}}}";
+    public override string? StateKey => $"EarlyStopping{{monitor={Monitor},mode={Mode.ToLightningString()}}}";   // "mode=min": the text of earlier checkpoints
 
     public override void SaveState(System.Text.Json.Utf8JsonWriter writer)
     {

@@ -7,35 +7,35 @@ namespace Lightning.Callbacks;
 /// <summary>
 /// Logs the optimizer's learning rate, as Lightning's <c>LearningRateMonitor</c>: <c>lr-Adam</c> (or <c>lr-Adam/pg1</c>,
 /// <c>lr-Adam/pg2</c>... with several parameter groups) at the start of each epoch, or after every optimizer step with
-/// <see cref="LoggingInterval"/> "step". The values go to the loggers and to <see cref="Trainer.CallbackMetrics"/>.
+/// <see cref="LoggingInterval"/> <see cref="Interval.Step"/>. The values go to the loggers and to <see cref="Trainer.CallbackMetrics"/>.
 /// </summary>
 public sealed class LearningRateMonitor : Callback
 {
     private long _lastStep = -1;
 
-    /// <summary>"epoch" (default) or "step".</summary>
-    public string LoggingInterval { get; init; } = "epoch";
+    /// <summary><see cref="Interval.Epoch"/> (default) or <see cref="Interval.Step"/>.</summary>
+    public Interval LoggingInterval { get; init; } = Interval.Epoch;
 
     /// <summary>Every learning rate logged, in order, with the step it was logged at.</summary>
     public List<(long Step, string Name, double Value)> Logged { get; } = new();
 
     public override void OnFitStart(Trainer trainer, ILightningModule module)
     {
-        if (LoggingInterval is not ("epoch" or "step"))
-            throw new LightningException($"LearningRateMonitor.LoggingInterval is '{LoggingInterval}': expected \"epoch\" or \"step\".");
+        if (!System.Enum.IsDefined(LoggingInterval))
+            throw new LightningException($"LearningRateMonitor.LoggingInterval has the unknown value {(int)LoggingInterval}: expected Interval.Epoch or Interval.Step.");
         Logged.Clear();
         _lastStep = -1;
     }
 
     public override void OnTrainEpochStart(Trainer trainer, ILightningModule module)
     {
-        if (LoggingInterval == "epoch") Log(trainer);
+        if (LoggingInterval == Interval.Epoch) Log(trainer);
     }
 
     public override void OnTrainBatchStart(Trainer trainer, ILightningModule module, long batchIdx)
     {
         // Lightning logs step learning rates before the step that uses them.
-        if (LoggingInterval == "step" && trainer.GlobalStep != _lastStep) Log(trainer);
+        if (LoggingInterval == Interval.Step && trainer.GlobalStep != _lastStep) Log(trainer);
     }
 
     private void Log(Trainer trainer)

@@ -9,7 +9,7 @@ namespace Lightning.Callbacks;
 /// <summary>
 /// Saves checkpoints during a fit and keeps the best <see cref="SaveTopK"/> of them by a monitored metric, as
 /// Lightning's <c>ModelCheckpoint</c> (src/lightning/pytorch/callbacks/model_checkpoint.py): <c>new ModelCheckpoint {
-/// DirPath = "./", Filename = "modelo-{val_acc:.5f}", Monitor = "val_acc", Mode = "max" }</c> writes
+/// DirPath = "./", Filename = "modelo-{val_acc:.5f}", Monitor = "val_acc", Mode = MonitorMode.Max }</c> writes
 /// <c>modelo-val_acc=0.99120.ckpt</c>. When it saves follows Lightning: at the end of each training epoch (after that
 /// epoch's validation) when validation runs once per epoch or not at all, else at the end of each validation run
 /// (<see cref="SaveOnTrainEpochEnd"/>); every <see cref="EveryNEpochs"/> epochs or <see cref="EveryNTrainSteps"/> steps.
@@ -41,8 +41,8 @@ public sealed partial class ModelCheckpoint : Callback
     /// </summary>
     public string? Monitor { get; init; }
 
-    /// <summary>"min" (lower is better, e.g. a loss) or "max" (e.g. an accuracy).</summary>
-    public string Mode { get; init; } = "min";
+    /// <summary><see cref="MonitorMode.Min"/> (lower is better, e.g. a loss; the default) or <see cref="MonitorMode.Max"/> (e.g. an accuracy).</summary>
+    public MonitorMode Mode { get; init; } = MonitorMode.Min;
 
     /// <summary>How many checkpoints to keep: the best k; 0 none (only <see cref="SaveLast"/>); -1 all.</summary>
     public int SaveTopK { get; init; } = 1;
@@ -81,7 +81,7 @@ public sealed partial class ModelCheckpoint : Callback
     /// <summary>The checkpoints kept, best first, with their scores.</summary>
     public IReadOnlyList<(string Path, double Score)> BestKModels => Ranked().ToList();
 
-    private bool Maximize => Mode == "max";
+    private bool Maximize => Mode == MonitorMode.Max;
 
     private IEnumerable<(string Path, double Score)> Ranked() =>
         Monitor is null ? Enumerable.Reverse(_best) : Maximize ? _best.OrderByDescending(b => b.Score) : _best.OrderBy(b => b.Score);
@@ -91,7 +91,7 @@ public sealed partial class ModelCheckpoint : Callback
     public override void OnFitStart(Trainer trainer, ILightningModule module)
     {
         // Lightning's __validate_init_configuration and __init_monitor_mode.
-        if (Mode is not ("min" or "max")) throw new LightningException($"ModelCheckpoint.Mode is '{Mode}': expected \"min\" or \"max\".");
+        if (!Enum.IsDefined(Mode)) throw new LightningException($"ModelCheckpoint.Mode has the unknown value {(int)Mode}: expected MonitorMode.Min or MonitorMode.Max.");
         if (SaveTopK < -1) throw new LightningException($"ModelCheckpoint.SaveTopK is {SaveTopK}: expected -1 (all), 0 or more.");
         if (EveryNEpochs < 0) throw new LightningException($"ModelCheckpoint.EveryNEpochs is {EveryNEpochs}: expected 0 (off) or more.");
         if (EveryNTrainSteps < 0) throw new LightningException($"ModelCheckpoint.EveryNTrainSteps is {EveryNTrainSteps}: expected 0 (off) or more.");
@@ -331,7 +331,7 @@ public sealed partial class ModelCheckpoint : Callback
     }
 
     public override string? StateKey =>
-        $"ModelCheckpoint{{monitor={Monitor},mode={Mode},every_n_train_steps={EveryNTrainSteps ?? 0},every_n_epochs={EpochInterval}}}";
+        $"ModelCheckpoint{{monitor={Monitor},mode={Mode.ToLightningString()},every_n_train_steps={EveryNTrainSteps ?? 0},every_n_epochs={EpochInterval}}}";
 
     public override void SaveState(System.Text.Json.Utf8JsonWriter writer)
     {

@@ -18,8 +18,8 @@ public sealed class Timer : Callback
     /// <summary>The training time after which the fit stops; null only measures.</summary>
     public TimeSpan? Duration { get; init; }
 
-    /// <summary>Check after every batch ("step", default) or after every epoch ("epoch").</summary>
-    public string Interval { get; init; } = "step";
+    /// <summary>Check after every batch (<see cref="Lightning.Interval.Step"/>, default) or after every epoch (<see cref="Lightning.Interval.Epoch"/>).</summary>
+    public Interval Interval { get; init; } = Interval.Step;
 
     /// <summary>Time spent training so far.</summary>
     public TimeSpan Elapsed => _before + (_running ? Stopwatch.GetElapsedTime(_startedAt) : TimeSpan.Zero);
@@ -29,7 +29,7 @@ public sealed class Timer : Callback
 
     public override void OnFitStart(Trainer trainer, ILightningModule module)
     {
-        if (Interval is not ("step" or "epoch")) throw new LightningException($"Timer.Interval is '{Interval}': expected \"step\" or \"epoch\".");
+        if (!Enum.IsDefined(Interval)) throw new LightningException($"Timer.Interval has the unknown value {(int)Interval}: expected Interval.Step or Interval.Epoch.");
         if (Duration is TimeSpan d && d <= TimeSpan.Zero) throw new LightningException($"Timer.Duration must be positive, got {d}.");
         _before = TimeSpan.Zero;
         Stopped = false;
@@ -49,7 +49,7 @@ public sealed class Timer : Callback
 
     public override void OnTrainBatchEnd(Trainer trainer, ILightningModule module, TorchSharp.torch.Tensor? loss, long batchIdx)
     {
-        if (Interval == "step") Check(trainer);
+        if (Interval == Interval.Step) Check(trainer);
     }
 
     public override void OnTrainEpochEnd(Trainer trainer, ILightningModule module) => Check(trainer);

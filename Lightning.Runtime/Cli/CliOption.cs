@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.CommandLine;
 using System.Text.Json;
 
@@ -63,6 +64,13 @@ public abstract class CliOption<TTarget>
                     return default!;
                 },
             };
+            // An enum shows the spellings it reads (Lightning's: "32-true", not Float32) in --help and completions.
+            if (CliValues.EnumNames(typeof(T)) is { } names)
+            {
+                _option.HelpName = string.Join("|", names);
+                _option.CompletionSources.Clear();
+                _option.CompletionSources.Add(names.ToArray());
+            }
         }
 
         internal override Option Option => _option;
@@ -71,6 +79,12 @@ public abstract class CliOption<TTarget>
         {
             var value = _get(defaults);
             _option.DefaultValueFactory = _ => value;
+            // --help writes a default with ToString(), which for an enum is its C# name: show its spelling instead.
+            if (value is Enum)
+            {
+                _option.DefaultValueFactory = null;
+                _option.Description = $"{Description} [default: {CliValues.Format(value)}]";
+            }
         }
 
         internal override TTarget ApplyCommandLine(TTarget target, ParseResult result)

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
@@ -29,7 +30,7 @@ internal static class CliValues
         else if (type == typeof(double)) parsed = double.TryParse(text, NumberStyles.Float, ci, out var d) && double.IsFinite(d) ? d : null;
         else if (type == typeof(BatchLimit)) parsed = ParseLimit(text);
         else if (type == typeof(TimeSpan)) parsed = ParseTime(text);
-        else if (type.IsEnum) parsed = Enum.TryParse(type, text, ignoreCase: true, out var e) && Enum.IsDefined(type, e!) ? e : null;
+        else if (type.IsEnum) parsed = ParseEnum(type, text);
         if (parsed is null) return false;
         value = (T)parsed;
         return true;
@@ -48,9 +49,26 @@ internal static class CliValues
             type == typeof(float) || type == typeof(double) ? "a number" :
             type == typeof(BatchLimit) ? "a number of batches (e.g. 10) or a fraction in [0, 1] (e.g. 0.25)" :
             type == typeof(TimeSpan) ? "a duration DD:HH:MM:SS or HH:MM:SS" :
-            type.IsEnum ? "one of " + string.Join(", ", Enum.GetNames(type)) :
+            type.IsEnum ? LightningSpelling.Of(type)?.Expected ?? "one of " + string.Join(", ", Enum.GetNames(type)) :
             "text";
         return nullable ? what + " (or null)" : what;
+    }
+
+    /// <summary>
+    /// An enum value: Lightning's spelling for Lightning's enums (exactly, as its flags: "16-mixed", "min"), else the C# name
+    /// in any case (a user's enum hyperparameter).
+    /// </summary>
+    private static object? ParseEnum(Type type, string text)
+    {
+        if (LightningSpelling.Of(type) is { } spelling) return spelling.TryParse(text, out var value) ? value : null;
+        return Enum.TryParse(type, text, ignoreCase: true, out var e) && Enum.IsDefined(type, e!) ? e : null;
+    }
+
+    /// <summary>The spellings --help shows for a value of <paramref name="type"/>; null when it is not an enum.</summary>
+    public static IReadOnlyList<string>? EnumNames(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        return !type.IsEnum ? null : LightningSpelling.Of(type)?.HelpNames ?? Enum.GetNames(type);
     }
 
     private static object? ParseLimit(string text)
@@ -80,6 +98,7 @@ internal static class CliValues
         TimeSpan t => $"{t.Days:00}:{t.Hours:00}:{t.Minutes:00}:{t.Seconds:00}",
         // A fraction keeps its decimal point ("1.0" is the whole loader, "1" one batch), as Lightning's float vs int.
         BatchLimit limit => limit.ToString(),
+        Enum e when LightningSpelling.Of(e.GetType()) is { } spelling => spelling.Format(e),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };

@@ -23,8 +23,8 @@ internal static class TrainerCliOptions
         CliOption<TrainerOptions>.Create("fast_dev_run", "Run n batches of each loop once, as a smoke test (0: off)", o => o.FastDevRun, (o, v) => o with { FastDevRun = v }),
         CliOption<TrainerOptions>.Create("accumulate_grad_batches", "Accumulate gradients over this many batches", o => o.AccumulateGradBatches, (o, v) => o with { AccumulateGradBatches = v }),
         CliOption<TrainerOptions>.Create("gradient_clip_val", "Clip gradients to this norm or value (null: no clipping)", o => o.GradientClipVal, (o, v) => o with { GradientClipVal = v }),
-        CliOption<TrainerOptions>.Create("gradient_clip_algorithm", "norm or value", o => o.GradientClipAlgorithm, (o, v) => o with { GradientClipAlgorithm = v }),
-        CliOption<TrainerOptions>.Create("precision", "32-true, 64-true or bf16-true", o => o.Precision, (o, v) => o with { Precision = v }),
+        CliOption<TrainerOptions>.Create("gradient_clip_algorithm", "Clip the total norm of the gradients or each value", o => o.GradientClipAlgorithm, (o, v) => o with { GradientClipAlgorithm = v }),
+        CliOption<TrainerOptions>.Create("precision", "Floating-point precision: 32-true, 64-true or bf16-true (16-mixed and bf16-mixed need autocast, which TorchSharp 0.107 lacks)", o => o.Precision, (o, v) => o with { Precision = v }),
         CliOption<TrainerOptions>.Create("log_every_n_steps", "Step values go to the loggers every n steps", o => o.LogEveryNSteps, (o, v) => o with { LogEveryNSteps = v }),
         CliOption<TrainerOptions>.Create("enable_progress_bar", "Show the progress bar", o => o.EnableProgressBar, (o, v) => o with { EnableProgressBar = v }),
         CliOption<TrainerOptions>.Create("enable_model_summary", "Print the model summary at the start", o => o.EnableModelSummary, (o, v) => o with { EnableModelSummary = v }),
@@ -33,7 +33,7 @@ internal static class TrainerCliOptions
         CliOption<TrainerOptions>.Create("default_root_dir", "Folder for lightning_logs/version_N", o => o.DefaultRootDir, (o, v) => o with { DefaultRootDir = v }),
         CliOption<TrainerOptions>.Create("seed", "Seed TorchSharp's generators (null: no seeding)", o => o.Seed, (o, v) => o with { Seed = v }),
         CliOption<TrainerOptions>.Create("device", "auto, cpu, cuda or cuda:N", o => o.Device, (o, v) => o with { Device = v }),
-        CliOption<TrainerOptions>.Create("strategy", "auto or ddp (data-parallel over MPI; launch with mpirun)", o => o.Strategy, (o, v) => o with { Strategy = v }),
+        CliOption<TrainerOptions>.Create("strategy", "One process (auto, single_device) or ddp (data-parallel over MPI; launch with mpirun)", o => o.Strategy, (o, v) => o with { Strategy = v }),
         CliOption<TrainerOptions>.Create("threads", "Intra-op threads (null: TorchSharp's default)", o => o.Threads, (o, v) => o with { Threads = v }),
     };
 }

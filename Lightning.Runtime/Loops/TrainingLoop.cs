@@ -51,7 +51,7 @@ public sealed class TrainingLoop
         _parameters = module.Module.parameters().ToList();
         _accumulate = options.AccumulateGradBatches;
         _clip = options.GradientClipVal;
-        _clipByValue = options.GradientClipAlgorithm == "value";
+        _clipByValue = options.GradientClipAlgorithm == GradientClipAlgorithm.Value;
         _distributed = fit.Distributed;
     }
 

@@ -37,10 +37,10 @@ public sealed partial class MetricStore
     /// <summary>
     /// Logs a tensor value (a scalar) into slot <paramref name="slot"/>, or by name when the slot is -1. As Lightning's
     /// <c>self.log</c>: <paramref name="onStep"/> keeps the value of each step (for the progress bar and loggers),
-    /// <paramref name="onEpoch"/> reduces the run's values with <paramref name="reduce"/> ("mean" weighted by batch size,
-    /// "sum", "max", "min"); null takes Lightning's default for the loop: steps in training, epochs in evaluation.
+    /// <paramref name="onEpoch"/> reduces the run's values with <paramref name="reduce"/> (<see cref="MetricReduction.Mean"/> weighted by batch size,
+    /// Sum, Max, Min); null takes Lightning's default for the loop: steps in training, epochs in evaluation.
     /// </summary>
-    public void Log(int slot, string name, Tensor value, bool progBar, bool? onStep = null, bool? onEpoch = null, string reduce = "mean", bool syncDist = false)
+    public void Log(int slot, string name, Tensor value, bool progBar, bool? onStep = null, bool? onEpoch = null, MetricReduction reduce = MetricReduction.Mean, bool syncDist = false)
     {
         if (value is null) throw new ArgumentNullException(nameof(value), $"Log(\"{name}\"): the value is null.");
         if (value.numel() != 1)
@@ -57,17 +57,17 @@ public sealed partial class MetricStore
             }
             switch (s.Reduce)
             {
-                case Reduction.Mean:
+                case MetricReduction.Mean:
                     s.Sum ??= zeros(Array.Empty<long>(), ScalarType.Float64, v.device).DetachFromDisposeScope();
                     s.Sum.add_(v, BatchSizeScalar());
                     break;
-                case Reduction.Sum:
+                case MetricReduction.Sum:
                     s.Sum ??= zeros(Array.Empty<long>(), ScalarType.Float64, v.device).DetachFromDisposeScope();
                     s.Sum.add_(v);
                     break;
                 default:
                     if (!s.HasDeviceValue) (s.Sum ??= zeros(Array.Empty<long>(), ScalarType.Float64, v.device).DetachFromDisposeScope()).copy_(v);
-                    else if (s.Reduce == Reduction.Max) s.Sum!.copy_(s.Sum.maximum(v.to_type(ScalarType.Float64)));
+                    else if (s.Reduce == MetricReduction.Max) s.Sum!.copy_(s.Sum.maximum(v.to_type(ScalarType.Float64)));
                     else s.Sum!.copy_(s.Sum.minimum(v.to_type(ScalarType.Float64)));
                     break;
             }
@@ -80,16 +80,16 @@ public sealed partial class MetricStore
     }
 
     /// <summary>Logs a host value into slot <paramref name="slot"/>, or by name when the slot is -1 (see the tensor overload).</summary>
-    public void Log(int slot, string name, double value, bool progBar, bool? onStep = null, bool? onEpoch = null, string reduce = "mean", bool syncDist = false)
+    public void Log(int slot, string name, double value, bool progBar, bool? onStep = null, bool? onEpoch = null, MetricReduction reduce = MetricReduction.Mean, bool syncDist = false)
     {
         var s = Begin(slot, name, progBar, onStep, onEpoch, reduce, syncDist);
         if (s.OnEpoch)
         {
             s.HostAcc = s.Reduce switch
             {
-                Reduction.Mean => s.HostAcc + value * _batchSize,
-                Reduction.Sum => s.HostAcc + value,
-                Reduction.Max => s.HasHostValue ? Math.Max(s.HostAcc, value) : value,
+                MetricReduction.Mean => s.HostAcc + value * _batchSize,
+                MetricReduction.Sum => s.HostAcc + value,
+                MetricReduction.Max => s.HasHostValue ? Math.Max(s.HostAcc, value) : value,
                 _ => s.HasHostValue ? Math.Min(s.HostAcc, value) : value,
             };
             s.HasHostValue = true;
@@ -99,7 +99,7 @@ public sealed partial class MetricStore
         s.LastHost = value;
     }
 
-    private MetricSlot Begin(int slot, string name, bool progBar, bool? onStep, bool? onEpoch, string reduce, bool syncDist)
+    private MetricSlot Begin(int slot, string name, bool progBar, bool? onStep, bool? onEpoch, MetricReduction reduce, bool syncDist)
     {
         var s = slot >= 0 ? _slots[slot] : Dynamic(name);
         if (s.Run != _run)
@@ -111,14 +111,9 @@ public sealed partial class MetricStore
             s.OnEpoch = onEpoch ?? !IsTraining;
             if (!s.OnStep && !s.OnEpoch)
                 throw new LightningException($"Log(\"{name}\"): onStep and onEpoch are both false, so the value would go nowhere; set one of them.");
-            s.Reduce = reduce switch
-            {
-                "mean" => Reduction.Mean,
-                "sum" => Reduction.Sum,
-                "max" => Reduction.Max,
-                "min" => Reduction.Min,
-                _ => throw new LightningException($"Log(\"{name}\"): reduce is \"{reduce}\"; expected \"mean\", \"sum\", \"max\" or \"min\"."),
-            };
+            if (!Enum.IsDefined(reduce))
+                throw new LightningException($"Log(\"{name}\"): reduce has the unknown value {(int)reduce}; expected MetricReduction.Mean, Sum, Max or Min.");
+            s.Reduce = reduce;
         }
         s.ProgBar |= progBar;
         s.SyncDist |= syncDist;
@@ -238,8 +233,6 @@ public sealed partial class MetricStore
         }
     }
 
-    private enum Reduction { Mean, Sum, Max, Min }
-
     private sealed class MetricSlot(string name)
     {
         public readonly string Name = name;
@@ -249,7 +242,7 @@ public sealed partial class MetricStore
         public bool SyncDist;
         public bool OnStep;
         public bool OnEpoch;
-        public Reduction Reduce;
+        public MetricReduction Reduce;
         public Tensor? Sum;            // the device accumulator (sum, or max/min) of this run
         public bool HasDeviceValue;
         public double HostAcc;         // the host accumulator of values logged as numbers
@@ -286,9 +279,9 @@ public sealed partial class MetricStore
             double? host = HasHostValue ? HostAcc : null;
             switch (Reduce)
             {
-                case Reduction.Mean: return Count == 0 ? double.NaN : ((device ?? 0) + (host ?? 0)) / Count;
-                case Reduction.Sum: return (device ?? 0) + (host ?? 0);
-                case Reduction.Max: return device is double d && host is double h ? Math.Max(d, h) : device ?? host ?? double.NaN;
+                case MetricReduction.Mean: return Count == 0 ? double.NaN : ((device ?? 0) + (host ?? 0)) / Count;
+                case MetricReduction.Sum: return (device ?? 0) + (host ?? 0);
+                case MetricReduction.Max: return device is double d && host is double h ? Math.Max(d, h) : device ?? host ?? double.NaN;
                 default: return device is double d2 && host is double h2 ? Math.Min(d2, h2) : device ?? host ?? double.NaN;
             }
         }

@@ -64,10 +64,21 @@ public static class HyperParameterJson
 
     public static TEnum ReadEnum<TEnum>(JsonProperty p, string source) where TEnum : struct, Enum
     {
+        // Lightning's enums by their Lightning spelling ("max", "16-mixed"), as on the command line; a user's by its C# names.
+        var spelling = LightningSpelling.Of(typeof(TEnum));
         if (p.Value.ValueKind == JsonValueKind.String)
-            foreach (var name in Enum.GetNames<TEnum>())
-                if (string.Equals(name, p.Value.GetString(), StringComparison.OrdinalIgnoreCase)) return Enum.Parse<TEnum>(name);
-        throw Expected(p, source, "one of " + string.Join(", ", Enum.GetNames<TEnum>()));
+        {
+            if (spelling is not null)
+            {
+                if (spelling.TryParse(p.Value.GetString(), out var value)) return (TEnum)value!;
+            }
+            else
+            {
+                foreach (var name in Enum.GetNames<TEnum>())
+                    if (string.Equals(name, p.Value.GetString(), StringComparison.OrdinalIgnoreCase)) return Enum.Parse<TEnum>(name);
+            }
+        }
+        throw Expected(p, source, spelling?.Expected ?? "one of " + string.Join(", ", Enum.GetNames<TEnum>()));
     }
 
     public static void Write(Utf8JsonWriter w, string name, bool value) => w.WriteBoolean(name, value);
@@ -76,7 +87,7 @@ public static class HyperParameterJson
     public static void Write(Utf8JsonWriter w, string name, float value) => w.WriteNumber(name, value);
     public static void Write(Utf8JsonWriter w, string name, double value) => w.WriteNumber(name, value);
     public static void Write(Utf8JsonWriter w, string name, string value) => w.WriteString(name, value);
-    public static void WriteEnum<TEnum>(Utf8JsonWriter w, string name, TEnum value) where TEnum : struct, Enum => w.WriteString(name, value.ToString());
+    public static void WriteEnum<TEnum>(Utf8JsonWriter w, string name, TEnum value) where TEnum : struct, Enum => w.WriteString(name, LightningSpelling.Of(typeof(TEnum))?.Format(value) ?? value.ToString());
 
     private static LightningException Expected(JsonProperty p, string source, string what)
     {

@@ -12,6 +12,19 @@ public enum SchedulerInterval
     Step,
 }
 
+public static partial class LightningSpelling
+{
+    // Lightning: lr_scheduler_config "interval": "epoch" or "step" (LRSchedulerConfig, src/lightning/pytorch/utilities/types.py).
+    private static readonly Spelling<SchedulerInterval> SchedulerIntervals =
+        new(new[] { (SchedulerInterval.Epoch, "epoch"), (SchedulerInterval.Step, "step") });
+
+    /// <summary>Lightning's spelling: <c>"epoch"</c> or <c>"step"</c>.</summary>
+    public static string ToLightningString(this SchedulerInterval interval) => SchedulerIntervals.Format(interval);
+
+    /// <summary>Reads Lightning's <c>"epoch"</c> or <c>"step"</c>.</summary>
+    public static bool TryParse(string? text, out SchedulerInterval interval) => SchedulerIntervals.TryParse(text, out interval);
+}
+
 /// <summary>
 /// What a <c>[ConfigureOptimizers]</c> method returns: an optimizer, optionally with a learning-rate scheduler and
 /// Lightning's <c>lr_scheduler_config</c> (<see cref="Interval"/>, <see cref="Frequency"/>, <see cref="Monitor"/>).

@@ -34,7 +34,7 @@ public class EarlyStoppingTests
     public void TheSeedsSettingsWork()
     {
         // EarlyStopping(monitor='val_acc', patience=3, mode='max') with a later, never-reached improvement.
-        var (epochs, es) = Run(new EarlyStopping { Monitor = "val_score", Patience = 3, Mode = "max" }, 0.80, 0.85, 0.84, 0.83, 0.82, 0.90);
+        var (epochs, es) = Run(new EarlyStopping { Monitor = "val_score", Patience = 3, Mode = MonitorMode.Max }, 0.80, 0.85, 0.84, 0.83, 0.82, 0.90);
         Assert.Equal(5, epochs);
         Assert.Equal(0.85, es.BestScore);
     }
@@ -64,7 +64,7 @@ public class EarlyStoppingTests
     [Fact]
     public void ReachingTheStoppingThresholdStops()
     {
-        var (epochs, _) = Run(new EarlyStopping { Monitor = "val_score", Mode = "max", StoppingThreshold = 0.9, Patience = 5 }, 0.8, 0.95, 0.96);
+        var (epochs, _) = Run(new EarlyStopping { Monitor = "val_score", Mode = MonitorMode.Max, StoppingThreshold = 0.9, Patience = 5 }, 0.8, 0.95, 0.96);
         Assert.Equal(2, epochs);
     }
 

@@ -37,7 +37,7 @@ public sealed class LightningSemanticsTests : IDisposable
         // checkpointing/test_model_checkpoint.py::test_check_val_every_n_epochs_top_k_integration:
         // monitor="epoch", save_top_k=-1, filename="{epoch}", max_epochs=5, check_val_every_n_epoch=2 -> epoch=1, epoch=3.
         var dir = Path.Combine(_dir, "ckpt");
-        var mc = new ModelCheckpoint { DirPath = dir, Monitor = "epoch", Mode = "max", SaveTopK = -1, Filename = "{epoch}" };
+        var mc = new ModelCheckpoint { DirPath = dir, Monitor = "epoch", Mode = MonitorMode.Max, SaveTopK = -1, Filename = "{epoch}" };
         new Trainer(Options(5, mc) with { CheckValEveryNEpoch = 2, LimitTrainBatches = BatchLimit.Batches(1) })
             .Fit(new ScriptedScore(1), Train(), Val());
         Assert.Equal(new[] { "epoch=1.ckpt", "epoch=3.ckpt" }, Files(dir));
@@ -56,9 +56,9 @@ public sealed class LightningSemanticsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("min", new[] { double.NaN, 8, 7, 5 }, 5.0, double.PositiveInfinity)]
-    [InlineData("max", new[] { double.NaN, 5, 7, 8 }, 8.0, double.NegativeInfinity)]
-    public void ANaNScoreIsSavedAsTheWorstValue(string mode, double[] script, double best, double nanScore)
+    [InlineData(MonitorMode.Min, new[] { double.NaN, 8, 7, 5 }, 5.0, double.PositiveInfinity)]
+    [InlineData(MonitorMode.Max, new[] { double.NaN, 5, 7, 8 }, 8.0, double.NegativeInfinity)]
+    public void ANaNScoreIsSavedAsTheWorstValue(MonitorMode mode, double[] script, double best, double nanScore)
     {
         // checkpointing/test_model_checkpoint.py::test_checkpointing_with_nan_as_first: every epoch saves (NaN included),
         // and the best score is the best number; _update_best_and_save replaces NaN with +inf (min) or -inf (max).

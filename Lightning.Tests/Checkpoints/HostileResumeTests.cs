@@ -94,14 +94,14 @@ public sealed class HostileResumeTests : IDisposable
         var path = Base();
         var output = new StringWriter();
         // The EarlyStopping now monitors another metric: its saved state (keyed by monitor and mode) matches nothing.
-        var renamed = new EarlyStopping { Monitor = "val_acc", Mode = "max", Patience = 5 };
+        var renamed = new EarlyStopping { Monitor = "val_acc", Mode = MonitorMode.Max, Patience = 5 };
         new Trainer(Options(3, renamed) with { Output = output }).Fit(new TinyClassifier { LrDecay = 0.5 }, Train(), Val(), ckptPath: path);
         var text = output.ToString();
         Assert.Contains("Warning: checkpoint", text);
         Assert.Contains("'EarlyStopping{monitor=val_loss,mode=min}'", text);
         Assert.Contains("'EarlyStopping{monitor=val_acc,mode=max}'", text);   // the callbacks present
 
-        var e = Resume(path, Options(3, new EarlyStopping { Monitor = "val_acc", Mode = "max", Patience = 5 }) with { StrictCallbackStates = true });
+        var e = Resume(path, Options(3, new EarlyStopping { Monitor = "val_acc", Mode = MonitorMode.Max, Patience = 5 }) with { StrictCallbackStates = true });
         Assert.Contains("'EarlyStopping{monitor=val_loss,mode=min}' match no callback", e.Message);
     }
 

@@ -28,7 +28,7 @@ public sealed class MidEpochResumeTests : IDisposable
     private static TinyClassifier NewModel(long seed)
     {
         Seed.Everything(seed);
-        return new TinyClassifier { Dropout = 0.3, LrDecay = 0.9, LrInterval = "step" };
+        return new TinyClassifier { Dropout = 0.3, LrDecay = 0.9, LrInterval = SchedulerInterval.Step };
     }
 
     private static Lightning.Data.TensorDataLoader Train() => SyntheticData.Loader(6 * 16, 5, 16, shuffle: true);
@@ -77,12 +77,12 @@ public sealed class MidEpochResumeTests : IDisposable
     [Fact]
     public void ModelCheckpointAndEarlyStoppingStatesAreSavedInTheCheckpoint()
     {
-        var checkpoint = new ModelCheckpoint { DirPath = _dir, Monitor = "val_acc", Mode = "max", SaveTopK = 2, SaveLast = true };
+        var checkpoint = new ModelCheckpoint { DirPath = _dir, Monitor = "val_acc", Mode = MonitorMode.Max, SaveTopK = 2, SaveLast = true };
         var early = new EarlyStopping { Monitor = "val_loss", Patience = 5 };
         var trainer = new Trainer(Options(early, checkpoint));   // EarlyStopping checks before the checkpoint is written
         trainer.Fit(NewModel(3), Train(), Val());
 
-        var restoredCheckpoint = new ModelCheckpoint { DirPath = _dir, Monitor = "val_acc", Mode = "max", SaveTopK = 2, SaveLast = true };
+        var restoredCheckpoint = new ModelCheckpoint { DirPath = _dir, Monitor = "val_acc", Mode = MonitorMode.Max, SaveTopK = 2, SaveLast = true };
         var restoredEarly = new EarlyStopping { Monitor = "val_loss", Patience = 5 };
         var again = new Trainer(Options(restoredEarly, restoredCheckpoint));
         again.Fit(NewModel(4), Train(), Val(), ckptPath: checkpoint.LastModelPath);   // nothing left to train: restores only

@@ -31,7 +31,7 @@ public class ModelCheckpointTests : IDisposable
     [Fact]
     public void TheSeedsCheckpointKeepsOneFileNamedAfterTheBestScore()
     {
-        var checkpoint = new ModelCheckpoint { DirPath = _dir, Filename = "modelo-{val_acc:.5f}", Monitor = "val_acc", Mode = "max", SaveTopK = 1 };
+        var checkpoint = new ModelCheckpoint { DirPath = _dir, Filename = "modelo-{val_acc:.5f}", Monitor = "val_acc", Mode = MonitorMode.Max, SaveTopK = 1 };
         var trainer = Fit(checkpoint, epochs: 3);
 
         double best = trainer.History.Max(h => h["val_acc"]);
@@ -47,7 +47,7 @@ public class ModelCheckpointTests : IDisposable
     [Fact]
     public void TopKKeepsExactlyTheKBestEpochs()
     {
-        var checkpoint = new ModelCheckpoint { DirPath = _dir, Filename = "{epoch}-{val_loss:.4f}", Monitor = "val_loss", Mode = "min", SaveTopK = 2 };
+        var checkpoint = new ModelCheckpoint { DirPath = _dir, Filename = "{epoch}-{val_loss:.4f}", Monitor = "val_loss", Mode = MonitorMode.Min, SaveTopK = 2 };
         var trainer = Fit(checkpoint, epochs: 5);
 
         var bestEpochs = trainer.History.Select((h, epoch) => (epoch, loss: h["val_loss"])).OrderBy(x => x.loss).Take(2)
@@ -91,7 +91,7 @@ public class ModelCheckpointTests : IDisposable
     {
         // LTN0013 flags this typo at compile time; the test checks the run-time error behind it.
 #pragma warning disable LTN0013
-        var checkpoint = new ModelCheckpoint { DirPath = _dir, Monitor = "val_accuracy", Mode = "max" };
+        var checkpoint = new ModelCheckpoint { DirPath = _dir, Monitor = "val_accuracy", Mode = MonitorMode.Max };
 #pragma warning restore LTN0013
         var e = Assert.Throws<LightningException>(() => Fit(checkpoint, epochs: 1));
         Assert.Contains("Monitor = \"val_accuracy\"", e.Message);

@@ -70,14 +70,11 @@ public sealed class CliTests : IDisposable
     [InlineData("--fast-dev-run", "-1", "--fast-dev-run is -1; expected 0 (off) or a number of batches.")]
     [InlineData("--num-sanity-val-steps", "-3", "--num-sanity-val-steps is -3; expected -1 (all) or 0 or more.")]
     [InlineData("--gradient-clip-val", "-1", "--gradient-clip-val is -1; expected a positive number.")]
-    [InlineData("--gradient-clip-algorithm", "l2", "--gradient-clip-algorithm is 'l2'; expected \"norm\" or \"value\".")]
     [InlineData("--threads", "0", "--threads is 0; expected at least 1.")]
     [InlineData("--check-val-every-n-epoch", "0", "--check-val-every-n-epoch is 0; expected 1 or more")]
     [InlineData("--val-check-interval", "0", "--val-check-interval is 0; expected a positive number of batches or a fraction in (0, 1].")]
     [InlineData("--log-every-n-steps", "0", "--log-every-n-steps is 0; expected at least 1.")]
     [InlineData("--max-time", "00:00:00:00", "--max-time: '00:00:00:00' is not valid")]
-    [InlineData("--precision", "half", "--precision is \"half\"; expected \"32-true\"")]
-    [InlineData("--strategy", "fsdp", "--strategy is 'fsdp'; expected \"auto\"")]
     public void TrainerOptionRangesEndWithExitTwoAndOneLineNamingTheOption(string option, string value, string expected)
     {
         var (code, text, _) = Run("fit", option, value);
@@ -86,6 +83,102 @@ public sealed class CliTests : IDisposable
         Assert.Equal(2, lines.Length);   // the error and the pointer to --help, no help text, no stack trace
         Assert.StartsWith("error: " + expected, lines[0]);
         Assert.Equal(LightningCli.HelpHint, lines[1].TrimEnd());
+    }
+
+    [Theory]
+    [InlineData("--gradient-clip-algorithm", "l2", "--gradient-clip-algorithm: 'l2' is not valid; expected \"norm\" or \"value\".")]
+    [InlineData("--gradient-clip-algorithm", "Value", "--gradient-clip-algorithm: 'Value' is not valid; expected \"norm\" or \"value\".")]
+    [InlineData("--strategy", "fsdp", "--strategy: 'fsdp' is not valid; expected \"auto\", \"single_device\" or \"ddp\".")]
+    [InlineData("--precision", "half", "--precision: 'half' is not valid; expected \"32-true\", \"64-true\" or \"bf16-true\" (or Lightning's")]
+    [InlineData("--precision", "Float64", "--precision: 'Float64' is not valid; expected \"32-true\"")]   // Lightning's spellings, not the C# names
+    [InlineData("--precision", "16-mixed", "--precision is \"16-mixed\", which needs automatic mixed precision")]
+    [InlineData("--precision", "16", "--precision is \"16-mixed\", which needs automatic mixed precision")]    // Lightning's alias
+    [InlineData("--precision", "bf16", "--precision is \"bf16-mixed\", which needs automatic mixed precision")]
+    [InlineData("--precision", "16-true", "--precision is \"16-true\" (every op in float16), which the CPU does not support")]
+    public void AnEnumValueOutsideLightningsSpellingsIsOneLineNamingTheOptionAndTheSpellings(string option, string value, string expected)
+    {
+        var (code, text, model) = Run("fit", option, value);
+        Assert.Equal(2, code);
+        Assert.Null(model);
+        var lines = Lines(text);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("error: " + expected, lines[0]);
+        Assert.Equal(LightningCli.HelpHint, lines[1]);
+    }
+
+    [Theory]
+    [InlineData("--precision", "64-true")]
+    [InlineData("--precision", "64")]   // Lightning's alias of "64-true"
+    [InlineData("--gradient-clip-algorithm", "value")]
+    [InlineData("--strategy", "single_device")]
+    public void LightningsSpellingsSetTheEnumOptionsAndTheConfigWritesThemBack(string option, string value)
+    {
+        Trainer? trainer = null;
+        var output = new StringWriter();
+        int code = TinyClassifier.RunCli(new[] { "fit", option, value, "--max-epochs", "1", "--limit-train-batches", "2", "--gradient-clip-val", "1",
+                "--default-root-dir", _dir, "--enable-progress-bar", "false" },
+            _ => new BlobsDataModule(),
+            new CliSettings<TinyClassifier, TinyClassifier.HParams> { Output = output, AfterFit = (t, _) => { trainer = t; return 0; } });
+        Assert.True(code == 0, output.ToString());
+        var options = trainer!.Options;
+        Assert.Equal(option == "--precision" ? TrainingPrecision.Float64 : TrainingPrecision.Float32, options.Precision);
+        Assert.Equal(option == "--gradient-clip-algorithm" ? GradientClipAlgorithm.Value : GradientClipAlgorithm.Norm, options.GradientClipAlgorithm);
+        Assert.Equal(option == "--strategy" ? Strategy.SingleDevice : Strategy.Auto, options.Strategy);
+        var configPath = output.ToString().Split('\n').Single(l => l.StartsWith("Config ", StringComparison.Ordinal))["Config ".Length..].Trim();
+        using var config = JsonDocument.Parse(File.ReadAllText(configPath));
+        var trainerSection = config.RootElement.GetProperty("trainer");
+        Assert.Equal(option == "--precision" ? "64-true" : "32-true", trainerSection.GetProperty("precision").GetString());
+        Assert.Equal(option == "--gradient-clip-algorithm" ? "value" : "norm", trainerSection.GetProperty("gradient_clip_algorithm").GetString());
+        Assert.Equal(option == "--strategy" ? "single_device" : "auto", trainerSection.GetProperty("strategy").GetString());
+    }
+
+    [Theory]
+    [InlineData("\"bf16-true\"", TrainingPrecision.BFloat16)]
+    [InlineData("64", TrainingPrecision.Float64)]   // Lightning's int flag (precision: 64 in its YAML), _PRECISION_INPUT_INT
+    public void AConfigFileTakesLightningsPrecisionSpelling(string json, TrainingPrecision expected)
+    {
+        var path = Path.Combine(_dir, "precision.json");
+        File.WriteAllText(path, "{\"trainer\": {\"precision\": " + json + ", \"max_epochs\": 1, \"limit_train_batches\": 2}}");
+        Trainer? trainer = null;
+        var output = new StringWriter();
+        int code = TinyClassifier.RunCli(new[] { "fit", "--config", path, "--default-root-dir", _dir, "--enable-progress-bar", "false" },
+            _ => new BlobsDataModule(),
+            new CliSettings<TinyClassifier, TinyClassifier.HParams> { Output = output, AfterFit = (t, _) => { trainer = t; return 0; } });
+        Assert.True(code == 0, output.ToString());
+        Assert.Equal(expected, trainer!.Options.Precision);
+    }
+
+    [Theory]
+    [InlineData("\"half\"", "'precision' is \"half\"; expected \"32-true\", \"64-true\" or \"bf16-true\"")]
+    [InlineData("\"BF16-TRUE\"", "'precision' is \"BF16-TRUE\"; expected \"32-true\"")]
+    [InlineData("true", "'precision' is true; expected \"32-true\"")]
+    [InlineData("{}", "'precision' is {}; expected \"32-true\"")]
+    public void ABadEnumValueInAConfigFileIsOneLineNamingTheFileAndTheSpellings(string json, string expected)
+    {
+        var path = Path.Combine(_dir, "bad.json");
+        File.WriteAllText(path, "{\"trainer\": {\"precision\": " + json + "}}");
+        var (code, text, _) = Run("fit", "--config", path);
+        Assert.Equal(2, code);
+        var lines = Lines(text);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith($"error: {path}: " + expected, lines[0]);
+        Assert.Equal(LightningCli.HelpHint, lines[1]);
+    }
+
+    [Fact]
+    public void HelpListsLightningsSpellingsAndDefaultsNotTheCSharpNames()
+    {
+        var (_, text, _) = Run("fit", "--help");
+        var help = System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ");
+        Assert.Contains("--precision <32-true|64-true|bf16-true>", help);   // the ones that train; the description names the refused ones
+        Assert.Contains("16-mixed and bf16-mixed need autocast", help);
+        Assert.Contains("--strategy <auto|single_device|ddp>", help);
+        Assert.Contains("--gradient-clip-algorithm <norm|value>", help);
+        Assert.Contains("[default: norm]", help);
+        Assert.Contains("[default: auto]", help);
+        Assert.Contains("--lr-interval <epoch|step>", help);   // an enum hyperparameter of Lightning's (SchedulerInterval)
+        Assert.DoesNotContain("Float32", help);
+        Assert.DoesNotContain("SingleDevice", help);
     }
 
     [Fact]

@@ -35,8 +35,8 @@ public class BrokenModuleMatrixTests
                     MaxEpochs = 1,
                     Callbacks = new ICallback[]
                     {
-                        new Lightning.Callbacks.ModelCheckpoint { Monitor = "val_acc", Mode = "max" },
-                        new Lightning.Callbacks.EarlyStopping { Monitor = "val_acc", Mode = "max" },
+                        new Lightning.Callbacks.ModelCheckpoint { Monitor = "val_acc", Mode = Lightning.MonitorMode.Max },
+                        new Lightning.Callbacks.EarlyStopping { Monitor = "val_acc", Mode = Lightning.MonitorMode.Max },
                     },
                 });
                 var model = new Net();

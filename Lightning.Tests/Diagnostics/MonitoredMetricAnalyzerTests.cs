@@ -15,7 +15,7 @@ public class MonitoredMetricAnalyzerTests
 
         public static class Setup
         {
-            public static Lightning.Callbacks.ModelCheckpoint Checkpoint() => new() { Monitor = {{monitor}}, Mode = "min" };
+            public static Lightning.Callbacks.ModelCheckpoint Checkpoint() => new() { Monitor = {{monitor}}, Mode = Lightning.MonitorMode.Min };
         }
         """;
 

@@ -56,7 +56,7 @@ public sealed class DataParallelTests : IDisposable
 
         Seed.Everything(1);
         var single = new DdpNet();
-        var trainer = DdpRun.Train(single, "auto", 32, Path.Combine(_dir, "single"));
+        var trainer = DdpRun.Train(single, Strategy.Auto, 32, Path.Combine(_dir, "single"));
         Assert.Equal(45, trainer.GlobalStep);
 
         var ddp = new DdpNet();

@@ -317,7 +317,7 @@ public sealed class PackageTests(PackedConsumer consumer) : IClassFixture<Packed
 
             public static class Checkpoints
             {
-                public static ModelCheckpoint Best() => new ModelCheckpoint { Monitor = "val_accuracy", Mode = "max" };   // <-
+                public static ModelCheckpoint Best() => new ModelCheckpoint { Monitor = "val_accuracy", Mode = MonitorMode.Max };   // <-
             }
             """ },
         { "hook name typo", "LTN0017", "warning", """

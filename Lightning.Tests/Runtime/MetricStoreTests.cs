@@ -341,11 +341,11 @@ public sealed class MetricStoreTests
     }
 
     [Theory]
-    [InlineData("sum", 9.0)]
-    [InlineData("max", 5.0)]
-    [InlineData("min", 1.0)]
-    [InlineData("mean", 3.0)]
-    public void ReduceSumMaxMinOverTheEpoch(string reduce, double expected)
+    [InlineData(MetricReduction.Sum, 9.0)]
+    [InlineData(MetricReduction.Max, 5.0)]
+    [InlineData(MetricReduction.Min, 1.0)]
+    [InlineData(MetricReduction.Mean, 3.0)]
+    public void ReduceSumMaxMinOverTheEpoch(MetricReduction reduce, double expected)
     {
         var store = new MetricStore();
         store.BeginRun(Stage.Validate, training: false);
@@ -360,8 +360,8 @@ public sealed class MetricStoreTests
     {
         var store = new MetricStore();
         store.BeginRun(Stage.Validate, training: false);
-        var e = Assert.Throws<LightningException>(() => store.Log(-1, "x", 1.0, progBar: false, reduce: "median"));
-        Assert.Contains("Log(\"x\"): reduce is \"median\"", e.Message);
+        var e = Assert.Throws<LightningException>(() => store.Log(-1, "x", 1.0, progBar: false, reduce: (MetricReduction)9));
+        Assert.Contains("Log(\"x\"): reduce has the unknown value 9", e.Message);
         store.BeginRun(Stage.Validate, training: false);
         e = Assert.Throws<LightningException>(() => store.Log(-1, "y", 1.0, progBar: false, onStep: false, onEpoch: false));
         Assert.Contains("onStep and onEpoch are both false", e.Message);

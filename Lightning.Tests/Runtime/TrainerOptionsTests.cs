@@ -12,6 +12,10 @@ public sealed class TrainerOptionsTests
         { new TrainerOptions { NumSanityValSteps = -2 }, "NumSanityValSteps" },
         { new TrainerOptions { Threads = 0 }, "Threads" },
         { new TrainerOptions { AllocatorPolicy = (AllocatorPolicy)99 }, "AllocatorPolicy" },
+        { new TrainerOptions { Strategy = (Strategy)9 }, "Strategy" },
+        { new TrainerOptions { GradientClipAlgorithm = (GradientClipAlgorithm)9 }, "GradientClipAlgorithm" },
+        { new TrainerOptions { Precision = (TrainingPrecision)99 }, "Precision" },
+        { new TrainerOptions { Precision = TrainingPrecision.Float16Mixed }, "Precision" },
     };
 
     [Theory]
@@ -55,6 +59,9 @@ public sealed class TrainerOptionsTests
         Assert.Equal(-1, o.MaxSteps);
         Assert.Equal(2, o.NumSanityValSteps);
         Assert.Equal("auto", o.Device);
+        Assert.Equal(TrainingPrecision.Float32, o.Precision);          // "32-true"
+        Assert.Equal(Strategy.Auto, o.Strategy);                        // "auto"
+        Assert.Equal(GradientClipAlgorithm.Norm, o.GradientClipAlgorithm);   // "norm"
         Assert.Equal(BatchLimit.All, o.LimitTrainBatches);
         Assert.Equal(1000, o.ResolvedMaxEpochs);
         Assert.Equal(int.MaxValue, (o with { MaxSteps = 10 }).ResolvedMaxEpochs);

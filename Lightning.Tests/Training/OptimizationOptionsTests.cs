@@ -51,14 +51,14 @@ public class OptimizationOptionsTests
     }
 
     [Theory]
-    [InlineData("norm")]
-    [InlineData("value")]
-    public void ClippingBoundsTheUpdate(string algorithm)
+    [InlineData(GradientClipAlgorithm.Norm)]
+    [InlineData(GradientClipAlgorithm.Value)]
+    public void ClippingBoundsTheUpdate(GradientClipAlgorithm algorithm)
     {
         // One SGD step with lr 1 moves the weights by exactly the (clipped) gradient.
         var (unclipped, _) = OneStep(null, algorithm);
         var (clipped, _) = OneStep(0.05, algorithm);
-        if (algorithm == "norm")
+        if (algorithm == GradientClipAlgorithm.Norm)
         {
             Assert.True(Norm(unclipped) > 0.05 * 2, $"the test needs a gradient larger than the bound (norm {Norm(unclipped)})");
             Assert.Equal(0.05, Norm(clipped), 4);
@@ -70,7 +70,7 @@ public class OptimizationOptionsTests
         }
     }
 
-    private static (float[] Update, TinyClassifier Model) OneStep(double? clip, string algorithm)
+    private static (float[] Update, TinyClassifier Model) OneStep(double? clip, GradientClipAlgorithm algorithm)
     {
         Seed.Everything(12);
         var model = new TinyClassifier { Optimizer = "sgd", LearningRate = 1.0 };
@@ -98,6 +98,6 @@ public class OptimizationOptionsTests
     {
         Assert.Contains("AccumulateGradBatches", Assert.Throws<OptionException>(() => new Trainer(new TrainerOptions { AccumulateGradBatches = 0 })).Message);
         Assert.Contains("GradientClipVal", Assert.Throws<OptionException>(() => new Trainer(new TrainerOptions { GradientClipVal = -1 })).Message);
-        Assert.Contains("GradientClipAlgorithm", Assert.Throws<OptionException>(() => new Trainer(new TrainerOptions { GradientClipAlgorithm = "l1" })).Message);
+        Assert.Contains("GradientClipAlgorithm", Assert.Throws<OptionException>(() => new Trainer(new TrainerOptions { GradientClipAlgorithm = (GradientClipAlgorithm)7 })).Message);
     }
 }

@@ -136,9 +136,9 @@ public sealed class TrainerFeatureTests : IDisposable
     [Fact]
     public void StepSchedulerStepsEveryFrequencyOptimizerSteps()
     {
-        var monitor = new LearningRateMonitor { LoggingInterval = "step" };
+        var monitor = new LearningRateMonitor { LoggingInterval = Interval.Step };
         var trainer = new Trainer(Quiet(new TrainerOptions { MaxEpochs = 1, Callbacks = new[] { monitor } }));
-        var model = new TinyClassifier { LrDecay = 0.5, LrInterval = "step", LrFrequency = 2 };
+        var model = new TinyClassifier { LrDecay = 0.5, LrInterval = SchedulerInterval.Step, LrFrequency = 2 };
         trainer.Fit(model, Train(6));
         // Steps 0..5 use 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125; after step 6 the scheduler stepped a third time.
         Assert.Equal(new[] { 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125 }, monitor.Logged.Select(l => Math.Round(l.Value, 10)));
@@ -155,7 +155,7 @@ public sealed class TrainerFeatureTests : IDisposable
     public void AStepSchedulersFrequencyCountsBatchesWithinTheEpoch(int batches, int accumulate, int schedulerSteps)
     {
         var trainer = new Trainer(Quiet(new TrainerOptions { MaxEpochs = 2, AccumulateGradBatches = accumulate }));
-        trainer.Fit(new TinyClassifier { LrDecay = 0.5, LrInterval = "step", LrFrequency = 2 }, Train(batches));
+        trainer.Fit(new TinyClassifier { LrDecay = 0.5, LrInterval = SchedulerInterval.Step, LrFrequency = 2 }, Train(batches));
         Assert.Equal(0.05 * Math.Pow(0.5, schedulerSteps), trainer.Optimizer!.ParamGroups.Single().LearningRate, 12);
     }
 
@@ -219,9 +219,9 @@ public sealed class TrainerFeatureTests : IDisposable
     }
 
     [Theory]
-    [InlineData("64-true", ScalarType.Float64)]
-    [InlineData("bf16-true", ScalarType.BFloat16)]
-    public void PrecisionConvertsParametersAndInputs(string precision, ScalarType expected)
+    [InlineData(TrainingPrecision.Float64, ScalarType.Float64)]
+    [InlineData(TrainingPrecision.BFloat16, ScalarType.BFloat16)]
+    public void PrecisionConvertsParametersAndInputs(TrainingPrecision precision, ScalarType expected)
     {
         var model = new TinyClassifier();
         var trainer = new Trainer(Quiet(new TrainerOptions { MaxEpochs = 2, Precision = precision }));
@@ -232,11 +232,12 @@ public sealed class TrainerFeatureTests : IDisposable
     }
 
     [Theory]
-    [InlineData("16-mixed", "TorchSharp 0.107")]
-    [InlineData("bf16-mixed", "autocast")]
-    [InlineData("16-true", "bf16-true")]
-    [InlineData("half", "expected \"32-true\"")]
-    public void UnsupportedPrecisionIsAClearError(string precision, string expected)
+    [InlineData(TrainingPrecision.Float16Mixed, "is \"16-mixed\", which needs automatic mixed precision")]
+    [InlineData(TrainingPrecision.Float16Mixed, "TorchSharp 0.107")]
+    [InlineData(TrainingPrecision.BFloat16Mixed, "autocast")]
+    [InlineData(TrainingPrecision.Float16, "bf16-true")]
+    [InlineData((TrainingPrecision)99, "expected \"32-true\"")]
+    public void UnsupportedPrecisionIsAClearError(TrainingPrecision precision, string expected)
     {
         var e = Assert.Throws<OptionException>(() => new Trainer(new TrainerOptions { Precision = precision }));
         Assert.Contains("TrainerOptions.Precision", e.Message);
@@ -259,6 +260,18 @@ public sealed class TrainerFeatureTests : IDisposable
         var trainer = new Trainer(Quiet(new TrainerOptions { MaxEpochs = 100, MaxTime = TimeSpan.FromTicks(1) }));
         trainer.Fit(new TinyClassifier(), Train(6));
         Assert.Equal(1, trainer.GlobalStep);
+    }
+
+    [Theory]
+    [InlineData(Interval.Step, 1)]    // Lightning's Timer(interval="step"): checked after every batch
+    [InlineData(Interval.Epoch, 6)]   // interval="epoch": the epoch is finished first
+    public void ATimersIntervalSaysWhenItChecks(Interval interval, long steps)
+    {
+        var timer = new Lightning.Callbacks.Timer { Duration = TimeSpan.FromTicks(1), Interval = interval };
+        var trainer = new Trainer(Quiet(new TrainerOptions { MaxEpochs = 100, Callbacks = new[] { timer } }));
+        trainer.Fit(new TinyClassifier(), Train(6));
+        Assert.True(timer.Stopped);
+        Assert.Equal(steps, trainer.GlobalStep);
     }
 
     [Fact]

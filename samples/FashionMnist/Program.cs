@@ -33,8 +33,8 @@ return FashionCnn.RunCli(rest.ToArray(), h => new FashionMnistDataModule(batchSi
     Callbacks = h =>
     {
         // As the seed: keep the checkpoint with the best validation accuracy, stop when it no longer improves.
-        checkpoint = new ModelCheckpoint { Filename = "fashion-cnn-{val_acc:.5f}", Monitor = "val_acc", Mode = "max", SaveTopK = 1 };
-        return new ICallback[] { checkpoint, new EarlyStopping { Monitor = "val_acc", Patience = 3, Mode = "max" } };
+        checkpoint = new ModelCheckpoint { Filename = "fashion-cnn-{val_acc:.5f}", Monitor = "val_acc", Mode = MonitorMode.Max, SaveTopK = 1 };
+        return new ICallback[] { checkpoint, new EarlyStopping { Monitor = "val_acc", Patience = 3, Mode = MonitorMode.Max } };
     },
     AfterFit = (trainer, model) =>
     {

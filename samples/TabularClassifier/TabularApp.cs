@@ -44,7 +44,7 @@ public static class TabularApp
         }
         var testPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(data))!, Path.GetFileNameWithoutExtension(data) + "_test.csv");
 
-        var checkpoint = new ModelCheckpoint { Filename = "tabular-{val_acc:.4f}", Monitor = "val_acc", Mode = "max" };
+        var checkpoint = new ModelCheckpoint { Filename = "tabular-{val_acc:.4f}", Monitor = "val_acc", Mode = MonitorMode.Max };
         var trainer = new Trainer(new TrainerOptions
         {
             MaxEpochs = maxEpochs, Seed = 42, DefaultRootDir = outDir, Output = output,

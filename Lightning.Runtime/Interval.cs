@@ -1,0 +1,25 @@
+namespace Lightning;
+
+/// <summary>
+/// How often a callback acts: after every training batch or after every epoch, as Lightning's <c>Interval</c> enum
+/// (src/lightning/pytorch/callbacks/timer.py) and <c>LearningRateMonitor(logging_interval=...)</c>.
+/// </summary>
+public enum Interval
+{
+    /// <summary><c>"step"</c>: after every training batch.</summary>
+    Step,
+    /// <summary><c>"epoch"</c>: once per epoch.</summary>
+    Epoch,
+}
+
+public static partial class LightningSpelling
+{
+    // Lightning: class Interval(LightningEnum): step = "step"; epoch = "epoch" (src/lightning/pytorch/callbacks/timer.py).
+    private static readonly Spelling<Interval> Intervals = new(new[] { (Interval.Step, "step"), (Interval.Epoch, "epoch") });
+
+    /// <summary>Lightning's spelling: <c>"step"</c> or <c>"epoch"</c>.</summary>
+    public static string ToLightningString(this Interval interval) => Intervals.Format(interval);
+
+    /// <summary>Reads Lightning's <c>"step"</c> or <c>"epoch"</c>.</summary>
+    public static bool TryParse(string? text, out Interval interval) => Intervals.TryParse(text, out interval);
+}
