@@ -11,7 +11,7 @@ namespace Lightning;
 public sealed partial class MetricStore
 {
     /// <summary>The saved accumulators of one logged value (see <see cref="WriteRun"/>).</summary>
-    internal sealed record SavedSlot(string Name, bool OnStep, bool OnEpoch, string Reduce, bool ProgBar, bool SyncDist,
+    internal sealed record SavedSlot(string Name, bool OnStep, bool OnEpoch, MetricReduction Reduce, bool ProgBar, bool SyncDist,
         double? Device, double? Host, double Count, double Last);
 
     /// <summary>
@@ -28,7 +28,7 @@ public sealed partial class MetricStore
             w.WriteString("name", s.Name);
             w.WriteBoolean("on_step", s.OnStep);
             w.WriteBoolean("on_epoch", s.OnEpoch);
-            w.WriteString("reduce", s.Reduce.ToString().ToLowerInvariant());
+            w.WriteString("reduce", s.Reduce.ToLightningString());
             w.WriteBoolean("prog_bar", s.ProgBar);
             w.WriteBoolean("sync_dist", s.SyncDist);
             WriteNumber(w, "device", s.HasDeviceValue ? s.Sum!.item<double>() : null);
@@ -72,9 +72,9 @@ public sealed partial class MetricStore
                 return double.IsNaN(d) ? null : d;
             }
             var slotName = CheckpointJson.String(CheckpointJson.Required(e, "name", path, key + ".name"), path, key + ".name")!;
-            var reduce = CheckpointJson.String(CheckpointJson.Required(e, "reduce", path, key + ".reduce"), path, key + ".reduce")!;
-            if (reduce is not ("mean" or "sum" or "max" or "min"))
-                throw new CheckpointException(path, $"'{key}.reduce' is \"{reduce}\"; expected \"mean\", \"sum\", \"max\" or \"min\"");
+            var reduceText = CheckpointJson.String(CheckpointJson.Required(e, "reduce", path, key + ".reduce"), path, key + ".reduce")!;
+            if (!LightningSpelling.TryParse(reduceText, out MetricReduction reduce))
+                throw new CheckpointException(path, $"'{key}.reduce' is \"{reduceText}\"; expected \"mean\", \"sum\", \"max\" or \"min\"");
             if (slots.Exists(s => s.Name == slotName)) throw new CheckpointException(path, $"'{key}.name' \"{slotName}\" appears twice");
             slots.Add(new SavedSlot(slotName, Flag("on_step"), Flag("on_epoch"), reduce, Flag("prog_bar"), Flag("sync_dist"),
                 Optional("device"), Optional("host"),
@@ -95,7 +95,7 @@ public sealed partial class MetricStore
             _order.Add(s);
             s.OnStep = v.OnStep;
             s.OnEpoch = v.OnEpoch;
-            s.Reduce = v.Reduce switch { "sum" => Reduction.Sum, "max" => Reduction.Max, "min" => Reduction.Min, _ => Reduction.Mean };
+            s.Reduce = v.Reduce;
             s.ProgBar = v.ProgBar;
             s.SyncDist = v.SyncDist;
             if (v.Device is double d)
