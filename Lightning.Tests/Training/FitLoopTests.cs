@@ -95,4 +95,60 @@ public sealed class FitLoopTests : IDisposable
             Assert.True(writes.Count == 0, $"{Path.GetFileName(file)} writes to the trainer: {string.Join(", ", writes)}");
         }
     }
+
+    /// <summary>Throws at the start of the batch that would take optimizer step <c>Step + 1</c>.</summary>
+    private sealed class FailAtStep(long step) : Callback
+    {
+        public override void OnTrainBatchStart(Trainer trainer, ILightningModule module, long batchIdx)
+        {
+            if (trainer.GlobalStep == step) throw new InvalidOperationException("the data went away");
+        }
+    }
+
+    private TrainerOptions Options(string checkpoints, params ICallback[] callbacks) => new()
+    {
+        MaxEpochs = 2, Output = TextWriter.Null, Threads = 1, DefaultRootDir = _dir, Seed = 5, NumSanityValSteps = 0,
+        Loggers = Array.Empty<Lightning.Loggers.ILightningLogger>(),
+        Callbacks = callbacks.Prepend(new ModelCheckpoint { DirPath = checkpoints }).ToArray(),
+    };
+
+    private static byte[][] Weights(TinyClassifier model) =>
+        model.parameters().Select(p => { using var c = p.detach().contiguous(); return c.bytes.ToArray(); }).ToArray();
+
+    [Fact]
+    public void AFailingStepLeavesACheckpointOfTheLastCompletedBatchThatResumesExactly()
+    {
+        // Lightning's OnExceptionCheckpoint (callbacks/on_exception_checkpoint.py) saves when an exception ends the fit; here the
+        // trainer does it for every fit, as the last checkpoint of its ModelCheckpoint, so ckpt_path "last" finds it.
+        var straight = new TinyClassifier();
+        new Trainer(Options(Path.Combine(_dir, "straight"))).Fit(straight, SyntheticData.Loader(4 * 16, 5, 16, shuffle: true));
+
+        var checkpoints = Path.Combine(_dir, "failed");
+        var failing = new TinyClassifier();
+        var output = new StringWriter();
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            new Trainer(Options(checkpoints, new FailAtStep(5)) with { Output = output }).Fit(failing, SyntheticData.Loader(4 * 16, 5, 16, shuffle: true)));
+        Assert.Equal("the data went away", error.Message);   // the step's own exception, not a wrapper
+        var last = Path.Combine(checkpoints, "last.ckpt");
+        Assert.Contains($"saved {last}", output.ToString(), StringComparison.Ordinal);
+        // Epoch 1, after its first batch: the state after the last completed batch.
+        Assert.Equal(new LoopPosition(1, 5, 1, false, false, 5),
+            Checkpoint.Open(last, "Lightning.Tests.Training.TinyClassifier").ReadPosition(automaticOptimization: true));
+
+        var resumed = new TinyClassifier();
+        var trainer = new Trainer(Options(checkpoints));
+        trainer.Fit(resumed, SyntheticData.Loader(4 * 16, 5, 16, shuffle: true), ckptPath: "last");
+        Assert.Equal(last, trainer.CkptPath);
+        Assert.Equal(8, trainer.GlobalStep);
+        Assert.Equal(Weights(straight), Weights(resumed));
+    }
+
+    [Fact]
+    public void AFitThatFailsBeforeItsFirstBatchWritesNoCheckpoint()
+    {
+        var checkpoints = Path.Combine(_dir, "early");
+        Assert.Throws<InvalidOperationException>(() =>
+            new Trainer(Options(checkpoints, new FailAtStep(0))).Fit(new TinyClassifier(), SyntheticData.Loader(4 * 16, 5, 16, shuffle: true)));
+        Assert.False(Directory.Exists(checkpoints) && Directory.EnumerateFiles(checkpoints, "*.ckpt").Any());
+    }
 }
