@@ -33,6 +33,9 @@ public sealed partial class Trainer
     /// <summary>The settings of this trainer.</summary>
     public TrainerOptions Options { get; }
 
+    /// <summary>Lightning's <c>Tuner(trainer)</c>: <c>trainer.Tuner.LrFind(model, data)</c> finds a learning rate (docs/lr-finder.md).</summary>
+    public Tuning.Tuner Tuner => new(this);
+
     /// <summary>The epoch running (or last run), from 0.</summary>
     public int CurrentEpoch { get; private set; }
 
