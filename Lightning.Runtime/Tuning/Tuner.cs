@@ -97,8 +97,10 @@ public sealed class Tuner
         }
         finally
         {
-            snapshot.Restore();
+            // The optimizer first: putting the module back into its precision replaces the parameters' handles, which key
+            // the optimizer's state.
             finder.RestoreOptimizer();
+            snapshot.Restore();
         }
 
         var result = new LrFinderResult(mode, minLr, maxLr, numTraining, finder.LearningRates.ToArray(), finder.Losses.ToArray(), finder.StoppedEarly);
