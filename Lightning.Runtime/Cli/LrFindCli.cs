@@ -44,6 +44,8 @@ internal static class LrFindCli
         var name = RateNames.FirstOrDefault(n => model.HyperParameters.Values.Any(h => h.Name == n && h.Value is double or float)) ?? throw new CliUsageException(
             $"--lr-find: {model.ModuleTypeName} has no hyperparameter named {string.Join(" or ", RateNames)} (a number) to set the found learning rate to.");
 
+        // Lightning shows a progress bar here; a sweep can take a while, so say what runs.
+        output.WriteLine("Learning-rate finder: up to 100 optimizer steps, the learning rate rising from 1e-08 to 1 ...");
         var result = new Trainer(options).Tuner.LrFind(model, data(hparams));
         var current = model.HyperParameters.Values.First(h => h.Name == name).Value;
         if (result.Suggest() is not { } suggestion)

@@ -374,6 +374,28 @@ public sealed class LrFinderTests : IDisposable
         Assert.Equal(new[] { 0, 0.2, 0.3, 0.4, 0.5 }, result.LearningRates, (a, b) => Math.Abs(a - b) < 1e-15);
     }
 
+    [Fact]
+    public void TheDocsExampleRuns()
+    {
+        // docs/lr-finder.md's example, with TinyClassifier for FashionCnn and synthetic blobs for Fashion-MNIST.
+        var data = new BlobsDataModule();
+        var trainer = new Trainer(new TrainerOptions { MaxEpochs = 5, Seed = 42, DefaultRootDir = _dir, Output = TextWriter.Null, Threads = 1 });
+        var model = new TinyClassifier();
+
+        LrFinderResult finder = trainer.Tuner.LrFind(model, data);
+        var plot = finder.Plot(Path.Combine(_dir, "lr_find.png"));
+
+        var tuned = TinyClassifier.Create(model.Hparams with { LearningRate = finder.Suggestion ?? model.Hparams.LearningRate });
+        trainer.Fit(tuned, data);
+
+        Assert.NotNull(finder.Suggestion);
+        Assert.InRange(finder.Suggestion.Value, 1e-8, 1);
+        Assert.Equal(finder.Suggestion, tuned.Hparams.LearningRate);
+        Assert.True(File.Exists(plot));
+        Assert.Equal(30, trainer.GlobalStep);   // 5 epochs of 6 batches: the sweep's 100 steps are not counted
+        Assert.Equal(finder.Suggestion, trainer.Optimizer!.ParamGroups.Single().LearningRate);   // the fit trained at the found rate
+    }
+
     // ---------------------------------------------------------------- the plot
 
     private static (int Width, int Height) PngSize(string path)
