@@ -95,7 +95,7 @@ internal sealed class LrFinderCallback : Callback
         // Only batches that ended with an optimizer step count (Lightning skips the others of an accumulation).
         if (trainer.GlobalStep == _stepAtBatchStart) return;
         _lrs.Add(_batchLr);
-        // A step that returned no loss gets NaN, which the suggestion leaves out (as Lightning).
+        // A (manually optimized) step that returned no loss gets NaN, which the suggestion leaves out (as Lightning).
         double smoothed = loss is null ? double.NaN : _smoother.Add(loss.ToDouble(), trainer.GlobalStep);
         _losses.Add(smoothed);
         if (_smoother.Diverged) trainer.ShouldStop = true;

@@ -52,7 +52,8 @@ public sealed class LrFinderResult
     public IReadOnlyList<double> LearningRates { get; }
 
     /// <summary>
-    /// The smoothed loss after each step (Lightning's <c>results["loss"]</c>): NaN for a step whose training step returned null.
+    /// The smoothed loss after each step (Lightning's <c>results["loss"]</c>): NaN for a step of a manually optimized module
+    /// whose training step returned null (under automatic optimization a null loss takes no optimizer step, so it is no point).
     /// </summary>
     public IReadOnlyList<double> Losses { get; }
 
