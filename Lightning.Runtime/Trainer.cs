@@ -35,6 +35,9 @@ public sealed partial class Trainer
 
     private readonly FitProgress _noFit = new();
 
+    /// <summary>Lightning's <c>Tuner(trainer)</c>: <c>trainer.Tuner.LrFind(model, data)</c> finds a learning rate (docs/lr-finder.md).</summary>
+    public Tuning.Tuner Tuner => new(this);
+
     /// <summary>
     /// Where the running (or last) fit is: epoch, batch in epoch, global step, iteration, validation state. The fit loop
     /// advances it, a checkpoint saves it; the properties below read it.

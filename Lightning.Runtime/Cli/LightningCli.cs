@@ -213,9 +213,12 @@ public static class LightningCli
             }
         }
 
+        var lrFind = LrFindCli.CreateOption();
         Command("fit", $"Train {moduleName} (validating as configured).", result =>
         {
             var (model, hparams, options, resume) = Module(result);
+            if (result.GetValue(lrFind))
+                (model, hparams, options) = LrFindCli.Apply(model, hparams, options, resume, create, hparamsJson, hparamsFromJson, data, output);
             var callbacks = settings.Callbacks?.Invoke(hparams) ?? Array.Empty<ICallback>();
             var saveConfig = new SaveConfigCallback(w => WriteConfig(w, HyperParameterJson.ToJson(hparams), options));
             var trainer = new Trainer(options with { Callbacks = callbacks.Concat(options.Callbacks).Append(saveConfig).ToList() });
@@ -223,6 +226,8 @@ public static class LightningCli
             if (saveConfig.Path is not null) output.WriteLine($"Config {saveConfig.Path}");
             return settings.AfterFit?.Invoke(trainer, model) ?? 0;
         });
+
+        root.Subcommands.FirstOrDefault(c => c.Name == "fit")?.Add(lrFind);
 
         Command("validate", $"Run {moduleName}'s validation step.", result =>
         {

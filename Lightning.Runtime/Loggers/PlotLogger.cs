@@ -136,7 +136,7 @@ public sealed class PlotLogger : ILightningLogger
     }
 
     /// <summary>The first of <see cref="SansFonts"/> that SkiaSharp finds, or null.</summary>
-    private static string? InstalledSansFont()
+    internal static string? InstalledSansFont()
     {
         var families = new HashSet<string>(SkiaSharp.SKFontManager.Default.FontFamilies, StringComparer.OrdinalIgnoreCase);
         return SansFonts.FirstOrDefault(families.Contains);

@@ -102,6 +102,18 @@ public sealed class FashionMnistCommandTests : IDisposable
         Assert.Contains("Predictions ", text);
     }
 
+    [Fact]
+    public void FitWithLrFindSetsLrToTheSuggestionAndDrawsThePlot()
+    {
+        // docs/lr-finder.md: `bash run.sh --lr-find --max-epochs 1`: the finder, then the fit with the found lr, then the test.
+        var (code, text) = Run("--lr-find", "--max-epochs", "1");
+        Assert.True(code == 0, text);
+        Assert.Contains("Learning-rate finder: suggested learning rate ", text);
+        Assert.Contains("; lr = ", text);
+        Assert.Single(Directory.GetFiles(Path.Combine(_dir, "lightning_logs"), "lr_find.png", SearchOption.AllDirectories));
+        Assert.Contains("Test accuracy ", text);
+    }
+
     [Theory]
     [InlineData("--fast-dev-run", "1", "No checkpoint was written (fast_dev_run)")]
     [InlineData("--max-epochs", "0", "No checkpoint was written (no training step ran)")]

@@ -12,6 +12,7 @@ using Lightning.Datasets;
 // early as the seed does, then tests the best checkpoint. The generated command line (docs/cli.md) takes every
 // hyperparameter and trainer option:
 //   dotnet FashionMnist.dll [fit] [--max-epochs 5] [--lr 1e-3] [--filters1 64] [--batch-size 64] [--data-dir DIR] ...
+//   dotnet FashionMnist.dll fit --lr-find    (find the learning rate first, set --lr to it; docs/lr-finder.md)
 //   dotnet FashionMnist.dll test --ckpt-path best
 //   dotnet FashionMnist.dll --help
 var rest = new List<string>(args);
