@@ -218,7 +218,7 @@ public static class LightningCli
         {
             var (model, hparams, options, resume) = Module(result);
             if (result.GetValue(lrFind))
-                (model, hparams, options) = LrFindCli.Apply(model, hparams, options, resume, create, hparamsJson, hparamsFromJson, data, output);
+                (model, hparams, options) = LrFindCli.Apply<TModule, THParams, TBatch>(model, hparams, options, resume, data, output);
             var callbacks = settings.Callbacks?.Invoke(hparams) ?? Array.Empty<ICallback>();
             var saveConfig = new SaveConfigCallback(w => WriteConfig(w, HyperParameterJson.ToJson(hparams), options));
             var trainer = new Trainer(options with { Callbacks = callbacks.Concat(options.Callbacks).Append(saveConfig).ToList() });

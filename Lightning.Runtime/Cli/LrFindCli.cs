@@ -33,10 +33,9 @@ internal static class LrFindCli
 
     /// <summary>Runs the finder and returns the module, hyperparameters and trainer options the fit should use.</summary>
     public static (TModule Model, THParams Hparams, TrainerOptions Options) Apply<TModule, THParams, TBatch>(
-        TModule model, THParams hparams, TrainerOptions options, string? resume,
-        Func<THParams, TModule> create, Func<THParams, string> hparamsJson, Func<string, string, THParams> hparamsFromJson,
-        Func<THParams, LightningDataModule<TBatch>> data, TextWriter output)
-        where TModule : ILightningModule<TBatch>
+        TModule model, THParams hparams, TrainerOptions options, string? resume, Func<THParams, LightningDataModule<TBatch>> data, TextWriter output)
+        where TModule : ICliModule<TModule, THParams, TBatch>
+        where THParams : IHyperParameters
     {
         if (resume is not null)
             throw new CliUsageException("--lr-find cannot be used with --ckpt-path: a resumed fit restores the checkpoint's optimizer and its learning rates, so a found rate would not apply.");
@@ -58,8 +57,8 @@ internal static class LrFindCli
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Learning-rate finder: suggested learning rate {rate} (step {suggestion.Index} of {result.LearningRates.Count}, where the smoothed loss falls fastest); {name} = {rate} (was {current})."));
 
-        var changed = hparamsFromJson(WithNumber(hparamsJson(hparams), name, suggestion.LearningRate), "--lr-find");
-        var rebuilt = Rebuild(model, create, changed);
+        var changed = TModule.HParamsFromJson(WithNumber(HyperParameterJson.ToJson(hparams), name, suggestion.LearningRate), "--lr-find");
+        var rebuilt = Rebuild(model, TModule.Create, changed);
         var plot = new LrFindPlotCallback(result, output);
         return (rebuilt, changed, options with { Callbacks = options.Callbacks.Append(plot).ToList() });
     }

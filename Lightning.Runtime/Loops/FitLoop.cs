@@ -369,18 +369,14 @@ internal sealed class FitLoop
     // ---------------------------------------------------------------- checkpoints and resume
 
     /// <summary>
-    /// Writes a checkpoint to resume from after the last completed batch: as the last checkpoint of the fit's first
-    /// ModelCheckpoint, or <c>checkpoints/last.ckpt</c> in the run folder when there is none. Null in a fast_dev_run.
+    /// Writes a checkpoint to resume from after the last completed batch, as the last checkpoint of the fit's first
+    /// ModelCheckpoint. Null when the fit has none (EnableCheckpointing off, a fast_dev_run, the learning-rate finder's sweep):
+    /// a fit told not to write checkpoints writes none.
     /// </summary>
     public string? SaveForResume()
     {
-        if (_fastDev) return null;
         var checkpoint = Callbacks.All.OfType<Callbacks.ModelCheckpoint>().FirstOrDefault(c => c.ResolvedDirPath is not null);
-        if (checkpoint is not null) return checkpoint.SaveForResume(_trainer);
-        var path = Path.Combine(_trainer.LogDir, "checkpoints", "last.ckpt");
-        if (_trainer.IsGlobalZero) Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        _trainer.SaveCheckpoint(path);
-        return path;
+        return _fastDev || checkpoint is null ? null : checkpoint.SaveForResume(_trainer);
     }
 
     /// <summary>The end of a fit stopped by a signal: its checkpoint, every rank together, and the exception that says where and how to resume.</summary>
@@ -391,7 +387,7 @@ internal sealed class FitLoop
         _ddp?.Barrier();
         var where = $"epoch {p.Epoch}, batch {p.BatchInEpoch}, global step {p.GlobalStep}";
         var message = path is null
-            ? $"Stopped by {_interrupts!.SignalName} at {where} (fast_dev_run: no checkpoint)."
+            ? $"Stopped by {_interrupts!.SignalName} at {where}; no checkpoint (the fit has no ModelCheckpoint: checkpointing is off)."
             : $"Stopped by {_interrupts!.SignalName} at {where}; saved {path} to resume from.";
         return new FitInterruptedException(_interrupts.SignalName, _interrupts.ExitCode, path, message);
     }

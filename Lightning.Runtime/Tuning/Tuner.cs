@@ -84,7 +84,7 @@ public sealed class Tuner
     {
         if (_trainer.IsFitting)
             throw new LightningException("Tuner.LrFind cannot run inside a fit (e.g. from a callback): call it before Fit.");
-        if (_trainer.Options.Strategy == "ddp")
+        if (_trainer.Options.Strategy == Strategy.Ddp)
             throw new LightningException("Tuner.LrFind does not run under Strategy \"ddp\" yet: find the rate in a single process, then launch the data-parallel fit with it.");
 
         var finder = new LrFinderCallback(mode, minLr, maxLr, numTraining, earlyStopThreshold);

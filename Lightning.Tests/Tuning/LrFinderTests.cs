@@ -116,7 +116,7 @@ public sealed class LrFinderTests : IDisposable
         // float64 so the module computes what the hand sweep computes; rates 1e-2 .. 30 over 50 steps: the loss falls until the
         // rate nears 1 and explodes once it passes 2 (|1 - η| > 1).
         var model = new OneWeight();
-        var result = NewTrainer(new TrainerOptions { Precision = "64-true" }).Tuner.LrFind(model, OneWeight.Batches1(10), 1e-2, 30, numTraining: 50);
+        var result = NewTrainer(new TrainerOptions { Precision = TrainingPrecision.Float64 }).Tuner.LrFind(model, OneWeight.Batches1(10), 1e-2, 30, numTraining: 50);
         var (lrs, losses, stopped) = HandSweep(LrFindMode.Exponential, 1e-2, 30, 50, threshold: 4.0);
 
         Assert.True(stopped);
@@ -146,7 +146,7 @@ public sealed class LrFinderTests : IDisposable
     {
         // test_accumulation_and_early_stopping: early_stop_threshold=None gives exactly num_training points.
         var model = new OneWeight();
-        var result = NewTrainer(new TrainerOptions { Precision = "64-true" }).Tuner.LrFind(model, OneWeight.Batches1(7), 1e-2, 10, numTraining: 40, earlyStopThreshold: null);
+        var result = NewTrainer(new TrainerOptions { Precision = TrainingPrecision.Float64 }).Tuner.LrFind(model, OneWeight.Batches1(7), 1e-2, 10, numTraining: 40, earlyStopThreshold: null);
         var (lrs, losses, stopped) = HandSweep(LrFindMode.Exponential, 1e-2, 10, 40, threshold: null);
         Assert.False(stopped);
         Assert.False(result.StoppedEarly);
@@ -411,7 +411,7 @@ public sealed class LrFinderTests : IDisposable
     [InlineData(LrFindMode.Linear)]
     public void ThePlotIsAPngOfTheRequestedSize(LrFindMode mode)
     {
-        var result = NewTrainer(new TrainerOptions { Precision = "64-true" }).Tuner.LrFind(new OneWeight(), OneWeight.Batches1(10), 1e-3, 10, numTraining: 60, mode);
+        var result = NewTrainer(new TrainerOptions { Precision = TrainingPrecision.Float64 }).Tuner.LrFind(new OneWeight(), OneWeight.Batches1(10), 1e-3, 10, numTraining: 60, mode);
         Assert.NotNull(result.Suggestion);
         var path = result.Plot(Path.Combine(_dir, "plots", "lr_find.png"));
         Assert.Equal(Path.Combine(_dir, "plots", "lr_find.png"), path);
