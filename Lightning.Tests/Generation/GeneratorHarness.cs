@@ -26,6 +26,9 @@ internal static class GeneratorHarness
 
     public static readonly CSharpParseOptions ParseOptions = CSharpParseOptions.Default;
 
+    /// <summary>The framework, TorchSharp and Lightning assemblies every test compilation references.</summary>
+    public static ImmutableArray<MetadataReference> BaseReferences => References.Value;
+
     public static CSharpCompilation Compile(params string[] sources) => CSharpCompilation.Create(
         "GeneratorTest",
         sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs")),
