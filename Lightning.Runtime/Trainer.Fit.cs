@@ -81,8 +81,9 @@ public sealed partial class Trainer
             failed = true;
             fit.SaveAfterFailure(e);
             fit.Callbacks.Exception(e);
-            // A failure on one rank would leave the others waiting in a collective: end the whole job now.
-            Distributed?.AbortJob(e);
+            // A failure on one rank would leave the others waiting in a collective: end the whole job now. A signal is not a
+            // failure: every rank agreed to stop at the same batch and leaves the fit together.
+            if (e is not FitInterruptedException) Distributed?.AbortJob(e);
             throw;
         }
         finally

@@ -52,13 +52,14 @@ public static class DdpRun
     }
 
     public static Trainer Train(DdpNet model, Strategy strategy, int batchSize, string root, int crashAtStep = -1, int stopAtStep = -1,
-        int maxEpochs = 3, string? ckptPath = null, Lightning.Callbacks.ModelCheckpoint? checkpoint = null)
+        int maxEpochs = 3, string? ckptPath = null, Lightning.Callbacks.ModelCheckpoint? checkpoint = null, int sigtermAtStep = -1)
     {
         var (x, y) = Data(480, 3);
         var (vx, vy) = Data(96, 4);
         var callbacks = new List<ICallback>();
         if (crashAtStep >= 0) callbacks.Add(new CrashAt(crashAtStep));
         if (stopAtStep >= 0) callbacks.Add(new StopAt(stopAtStep));
+        if (sigtermAtStep >= 0) callbacks.Add(new SigtermAt(sigtermAtStep));
         if (checkpoint is not null) callbacks.Add(checkpoint);
         var trainer = new Trainer(new TrainerOptions
         {
@@ -75,6 +76,18 @@ public static class DdpRun
         public override void OnTrainBatchEnd(Trainer trainer, ILightningModule module, Tensor? loss, long batchIdx)
         {
             if (trainer.Distributed?.Rank == 1 && trainer.GlobalStep == step) trainer.ShouldStop = true;
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern int kill(int pid, int signal);
+
+    /// <summary>Sends SIGTERM to rank 1's own process at a step (as a scheduler preempting one node): every rank must stop at one batch.</summary>
+    private sealed class SigtermAt(int step) : Callback
+    {
+        public override void OnTrainBatchEnd(Trainer trainer, ILightningModule module, Tensor? loss, long batchIdx)
+        {
+            if (trainer.Distributed?.Rank == 1 && trainer.GlobalStep == step) kill(Environment.ProcessId, 15);
         }
     }
 
