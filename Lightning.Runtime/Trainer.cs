@@ -7,6 +7,9 @@ using System.Text;
 using Lightning.Loops;
 using TorchSharp;
 using static TorchSharp.torch;
+using Lightning.Callbacks;
+using Lightning.Data;
+using Lightning.Reporting;
 
 namespace Lightning;
 

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using TorchSharp;
 
-namespace Lightning;
+namespace Lightning.Callbacks;
 
 /// <summary>
 /// The callbacks of a run, in call order (the trainer's, then the module's own hooks), and one method per hook

@@ -1,3 +1,5 @@
+using Lightning.Data;
+using Lightning.Reporting;
 namespace Lightning.Callbacks;
 
 /// <summary>

@@ -8,6 +8,8 @@ using Lightning.Callbacks;
 using Lightning.Checkpoints;
 using Lightning.Predictions;
 using TorchSharp;
+using Lightning.Data;
+using Lightning.Reporting;
 
 namespace Lightning.Cli;
 

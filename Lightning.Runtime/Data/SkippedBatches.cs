@@ -2,7 +2,7 @@ using System.Collections;
 using System.Collections.Generic;
 using TorchSharp;
 
-namespace Lightning;
+namespace Lightning.Data;
 
 /// <summary>
 /// A loader's batches after the first <c>skip</c>, for a fit that resumes within an epoch: the skipped batches are

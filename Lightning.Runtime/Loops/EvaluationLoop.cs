@@ -1,6 +1,9 @@
 using System;
 using System.Collections.Generic;
 using static TorchSharp.torch;
+using Lightning.Callbacks;
+using Lightning.Data;
+using Lightning.Reporting;
 
 namespace Lightning;
 

@@ -1,4 +1,7 @@
 using System.Collections.Generic;
+using Lightning.Callbacks;
+using Lightning.Data;
+using Lightning.Reporting;
 
 namespace Lightning.Loops;
 

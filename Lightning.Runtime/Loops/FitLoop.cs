@@ -8,6 +8,9 @@ using Lightning.Checkpoints;
 using Lightning.Distributed;
 using Lightning.Loggers;
 using TorchSharp;
+using Lightning.Callbacks;
+using Lightning.Data;
+using Lightning.Reporting;
 
 namespace Lightning.Loops;
 

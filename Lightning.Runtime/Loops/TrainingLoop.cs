@@ -4,6 +4,9 @@ using TorchSharp;
 using TorchSharp.Modules;
 using Lightning.Loops;
 using static TorchSharp.torch;
+using Lightning.Callbacks;
+using Lightning.Data;
+using Lightning.Reporting;
 
 namespace Lightning;
 

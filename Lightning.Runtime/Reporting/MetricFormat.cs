@@ -1,7 +1,7 @@
 using System;
 using System.Globalization;
 
-namespace Lightning;
+namespace Lightning.Reporting;
 
 /// <summary>How metric values are printed.</summary>
 public static class MetricFormat

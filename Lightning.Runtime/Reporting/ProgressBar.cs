@@ -5,7 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Text;
 
-namespace Lightning;
+namespace Lightning.Reporting;
 
 /// <summary>
 /// A one-line progress bar with batches done, it/s and the metrics logged with <c>progBar: true</c>. In a

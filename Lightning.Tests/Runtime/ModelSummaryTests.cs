@@ -4,6 +4,9 @@ using System.Text.RegularExpressions;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
+using Lightning.Callbacks;
+using Lightning.Data;
+using Lightning.Reporting;
 
 namespace Lightning.Tests.Runtime;
 

@@ -4,6 +4,9 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using Xunit;
+using Lightning.Callbacks;
+using Lightning.Data;
+using Lightning.Reporting;
 
 namespace Lightning.Tests.Runtime;
 
