@@ -16,10 +16,11 @@ public enum ProfilerKind
 public static partial class LightningSpelling
 {
     // Lightning: Trainer(profiler=None | "simple" | "advanced" | "pytorch" | "xla") (src/lightning/pytorch/trainer/setup.py,
-    // _init_profiler's PROFILERS); None is null in LightningCLI's config. Only "simple" is offered: the others profile Python.
+    // _init_profiler's PROFILERS); None is null in LightningCLI's config, so "null" (and "none") read as ProfilerKind.None. Only "simple" is
+    // offered: the others profile Python.
     private static readonly Spelling<ProfilerKind> ProfilerKinds =
         new(new[] { (ProfilerKind.None, "null"), (ProfilerKind.Simple, "simple") }, aliases: new[] { ("none", ProfilerKind.None) },
-            expected: "\"simple\"", helpNames: new[] { "simple" });
+            expected: "\"simple\" (or null)", helpNames: new[] { "simple" });
 
     /// <summary>Lightning's spelling: <c>"simple"</c>; <c>"null"</c> for <see cref="ProfilerKind.None"/>.</summary>
     public static string ToLightningString(this ProfilerKind kind) => ProfilerKinds.Format(kind);
