@@ -21,6 +21,7 @@ public static partial class LightningSpelling
         type == typeof(Strategy) ? Strategies :
         type == typeof(GradientClipAlgorithm) ? GradientClipAlgorithms :
         type == typeof(MetricReduction) ? MetricReductions :
+        type == typeof(ProfilerKind) ? ProfilerKinds :
         null;
 }
 

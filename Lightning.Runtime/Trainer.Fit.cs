@@ -5,6 +5,7 @@ using System.Linq;
 using Lightning.Checkpoints;
 using Lightning.Loggers;
 using Lightning.Loops;
+using Lightning.Profiling;
 using TorchSharp;
 using static TorchSharp.torch;
 using Lightning.Callbacks;
@@ -66,9 +67,11 @@ public sealed partial class Trainer
         var transfer = new BatchTransfer(device, _floatType);
         // SIGTERM/SIGINT during the fit: stop at a batch boundary with a checkpoint (docs/preemption.md).
         using var interrupts = new FitInterrupts(Out);
+        // profiler="simple": every action of the fit is timed, and the table printed at its end (docs/profiler.md).
+        var profiler = Options.Profiler == ProfilerKind.Simple ? new SimpleProfiler(model.ModuleTypeName, Distributed is { WorldSize: > 1 }) : null;
         var fit = new FitLoop(this, model, new FitData<TBatch>(model, train, validation, val, transfer), optimization,
-            new CallbackList(this, model, FitCallbacks(fastDev)), loggers, ownsLoggers: Options.Loggers is null, _metrics, Distributed, progress,
-            transfer, overfit: overfit > 0, interrupts);
+            new CallbackList(this, model, FitCallbacks(fastDev), profiler), loggers, ownsLoggers: Options.Loggers is null, _metrics, Distributed, progress,
+            transfer, overfit: overfit > 0, interrupts, profiler);
         _fit = fit;
         _lastFit = fit;
         using var precision = new DefaultFloatType(_floatType);
@@ -95,17 +98,48 @@ public sealed partial class Trainer
             // weights and checkpoints are already saved: say so and go on.
             foreach (var logger in loggers)
             {
+                long finishing = profiler is null ? 0 : SimpleProfiler.Now();
                 try { logger.Finish(); }
                 catch (Exception e) when (e is not OutOfMemoryException)
                 {
                     Out.WriteLine($"Logger '{logger.Name}' could not finish: {e.GetType().Name}: {e.Message}");
                 }
+                profiler?.Add(profiler.Register($"[Logger]{logger.GetType().Name}.finalize"), finishing);
             }
             foreach (var logger in fit.OwnedLoggers) logger.Dispose();
             _fit = null;
             progress?.Clear();
+            if (profiler is not null && IsGlobalZero && !(failed && fit.EndedBeforeFirstBatch)) ReportProfile(profiler, fastDev);
             // A fit that failed before its first training batch leaves no run folder of its own behind.
             if (failed && fit.EndedBeforeFirstBatch && !hadLogDir && _logDir is not null) RemoveRunFolder(_logDir);
+        }
+    }
+
+    /// <summary>
+    /// The profile of the current (or last) fit when <see cref="TrainerOptions.Profiler"/> is <see cref="ProfilerKind.Simple"/>
+    /// (Lightning's <c>trainer.profiler</c>), else null: its <see cref="SimpleProfiler.Entries"/> and <see cref="SimpleProfiler.Summary"/>.
+    /// </summary>
+    public SimpleProfiler? Profiler => (_fit ?? _lastFit)?.Profiler;
+
+    /// <summary>
+    /// The end of a profiled fit: the table to the output and <c>profile.csv</c> in the run folder (none under fast_dev_run, which has
+    /// no run folder). A file that cannot be written is said, and does not fail the fit.
+    /// </summary>
+    private void ReportProfile(SimpleProfiler profiler, bool fastDev)
+    {
+        profiler.Stop();
+        Out.WriteLine();
+        Out.Write(profiler.Summary());
+        if (fastDev) return;
+        var path = Path.Combine(LogDir, "profile.csv");
+        try
+        {
+            profiler.WriteCsv(path);
+            Out.WriteLine($"Profile written to {path}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Out.WriteLine($"The profile could not be written to {path}: {e.Message}");
         }
     }
 
@@ -175,7 +209,9 @@ public sealed partial class Trainer
         if (!IsGlobalZero) return;   // data-parallel: the ranks hold the same weights; rank 0 writes
         var fit = _fit ?? _lastFit;
         if (fit is null) { Checkpoint.Save(path, module); return; }
+        long started = _fit?.Profiler is null ? 0 : SimpleProfiler.Now();
         Checkpoint.Save(path, module, fit.State());
+        _fit?.Profiler?.Add(ProfilerAction.SaveCheckpoint, started);
     }
 
     private static void RemoveRunFolder(string dir)

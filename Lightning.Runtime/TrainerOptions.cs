@@ -128,6 +128,12 @@ public sealed record TrainerOptions
     /// </summary>
     public Strategy Strategy { get; init; } = Strategy.Auto;
 
+    /// <summary>
+    /// <see cref="ProfilerKind.Simple"/> (Lightning's <c>profiler="simple"</c>) times each action of a fit and prints the table at its end
+    /// (also <c>profile.csv</c> in the run folder); <see cref="ProfilerKind.None"/>, the default, times nothing. docs/profiler.md.
+    /// </summary>
+    public ProfilerKind Profiler { get; init; } = ProfilerKind.None;
+
     /// <summary>Intra-op threads for TorchSharp; null leaves TorchSharp's default (one per core).</summary>
     public int? Threads { get; init; }
 
@@ -181,6 +187,8 @@ public sealed record TrainerOptions
         PrecisionMode.Parse(Precision);
         if (!Enum.IsDefined(Strategy))
             Fail(nameof(Strategy), $"has the unknown value {(int)Strategy}; expected \"auto\", \"single_device\" or \"ddp\" (DDP over MPI)");
+        if (!Enum.IsDefined(Profiler))
+            Fail(nameof(Profiler), $"has the unknown value {(int)Profiler}; expected ProfilerKind.None or ProfilerKind.Simple (\"simple\")");
         if (string.IsNullOrWhiteSpace(DefaultRootDir)) Fail(nameof(DefaultRootDir), "is empty; expected a folder (\".\" for the current one)");
         if (!Enum.IsDefined(AllocatorPolicy)) Fail(nameof(AllocatorPolicy), $"has the unknown value {(int)AllocatorPolicy}");
     }

@@ -34,6 +34,7 @@ internal static class TrainerCliOptions
         CliOption<TrainerOptions>.Create("seed", "Seed TorchSharp's generators (null: no seeding)", o => o.Seed, (o, v) => o with { Seed = v }),
         CliOption<TrainerOptions>.Create("device", "auto, cpu, cuda or cuda:N", o => o.Device, (o, v) => o with { Device = v }),
         CliOption<TrainerOptions>.Create("strategy", "One process (auto, single_device) or ddp (data-parallel over MPI; launch with mpirun)", o => o.Strategy, (o, v) => o with { Strategy = v }),
+        CliOption<TrainerOptions>.Create("profiler", "Time each action of the fit and print the table at its end (and profile.csv in the run folder): simple, or null for none", o => o.Profiler, (o, v) => o with { Profiler = v }),
         CliOption<TrainerOptions>.Create("threads", "Intra-op threads (null: TorchSharp's default)", o => o.Threads, (o, v) => o with { Threads = v }),
     };
 }

@@ -7,6 +7,7 @@ using System.Text.Json;
 using Lightning.Checkpoints;
 using Lightning.Distributed;
 using Lightning.Loggers;
+using Lightning.Profiling;
 using TorchSharp;
 using Lightning.Callbacks;
 using Lightning.Data;
@@ -44,8 +45,10 @@ internal sealed class FitLoop
 
     public FitLoop(Trainer trainer, ILightningModule module, IFitData data, Optimization optimization, CallbackList callbacks,
         List<ILightningLogger> loggers, bool ownsLoggers, MetricBoard metrics, DataParallel? ddp, ProgressBar? progressBar, BatchTransfer transfer,
-        bool overfit, FitInterrupts? interrupts)
+        bool overfit, FitInterrupts? interrupts, SimpleProfiler? profiler = null)
     {
+        Profiler = profiler;
+        _loggerActions = profiler is null ? null : loggers.Select(l => profiler.Register($"[Logger]{l.GetType().Name}.log_metrics")).ToArray();
         _interrupts = interrupts;
         _trainer = trainer;
         _module = module;
@@ -70,11 +73,15 @@ internal sealed class FitLoop
         // fast_dev_run validates once at the end of its one epoch (Lightning's trainer/setup.py sets val_check_interval = 1.0
         // and check_val_every_n_epoch = 1).
         _valCheckBatches = _fastDev ? long.MaxValue : ValCheckBatches(_epochBatches);
-        _loop = new TrainingLoop(this, module, optimization.Optimizer, transfer, progressBar, callbacks, Scheduler, _options);
+        _loop = new TrainingLoop(this, module, optimization.Optimizer, transfer, progressBar, callbacks, Scheduler, _options, profiler: profiler);
         _transfer = transfer;
     }
 
     private readonly BatchTransfer _transfer;
+    private readonly int[]? _loggerActions;   // under a profiler: each logger's log_metrics action
+
+    /// <summary>The fit's profiler (<see cref="TrainerOptions.Profiler"/>), or null.</summary>
+    public SimpleProfiler? Profiler { get; }
 
     /// <summary>
     /// Runs the training steps over the fit's training batches (the epoch's batch limit) in train mode without gradients:
@@ -117,6 +124,7 @@ internal sealed class FitLoop
     /// </summary>
     public void Run(string? ckptPath)
     {
+        Profiler?.Start();
         Checkpoint? resume = ckptPath is null ? null : OpenResumeCheckpoint(ckptPath);
         var position = resume?.ReadPosition(_module.AutomaticOptimization);
         using var schedulerState = resume?.JsonMetadata("scheduler");
@@ -127,7 +135,12 @@ internal sealed class FitLoop
         resume?.CheckRandomState();
         if (resume is not null) WarnOfOtherHyperparameters(resume);
 
-        foreach (var logger in Loggers) logger.Start(_trainer.LogDir, _module.HyperParameters);
+        foreach (var logger in Loggers)
+        {
+            long started = Profiler is null ? 0 : SimpleProfiler.Now();
+            logger.Start(_trainer.LogDir, _module.HyperParameters);
+            if (Profiler is not null) Profiler.Add(Profiler.Register($"[Logger]{logger.GetType().Name}.log_hyperparams"), started);
+        }
 
         int startEpoch = 0;
         long startBatch = 0;
@@ -163,7 +176,9 @@ internal sealed class FitLoop
         if (sanityBatches > 0)
         {
             Callbacks.SanityCheckStart();
+            long started = Profiler is null ? 0 : SimpleProfiler.Now();
             _data.Validate(BatchLimit.Batches(sanityBatches), "Sanity check", _progressBar, Callbacks);
+            Profiler?.Add(ProfilerAction.RunSanityCheck, started);
             Callbacks.SanityCheckEnd();
         }
 
@@ -218,7 +233,9 @@ internal sealed class FitLoop
                 _resumedEpochMetrics = null;
             }
             _loop.BeginEpoch(firstBatch, _epochBatches, _maxSteps);
+            long running = Profiler is null ? 0 : SimpleProfiler.Now();
             _data.RunEpoch(firstBatch, _loop);
+            Profiler?.Add(ProfilerAction.RunTrainingEpoch, running);
             if (_stoppedBySignal) { _progressBar?.Clear(); return; }
             _loop.EndEpoch();
             // Lightning's _num_ready_batches_reached: epoch-interval schedulers step only after an epoch that ran all its batches.
@@ -243,7 +260,7 @@ internal sealed class FitLoop
             var logged = new Dictionary<string, double>(StringComparer.Ordinal) { ["epoch"] = epoch };
             foreach (var (name, value) in epochMetrics)
                 if (_epochValidation is null || !_epochValidation.Any(v => v.Key == name)) logged[name] = value;
-            foreach (var logger in Loggers) logger.LogMetrics(logged, Progress.GlobalStep, epoch);
+            SendToLoggers(logged, epoch);
             _progressBar?.Clear();
             if (_progressBar is not null)
                 _out.WriteLine(Trainer.EpochLine(epoch, epochsText, epochMetrics, Stopwatch.GetElapsedTime(started)));
@@ -320,6 +337,7 @@ internal sealed class FitLoop
     /// <summary>A validation run during the fit: hooks, published metrics, loggers; the training epoch's metrics continue after it.</summary>
     private void Validate()
     {
+        long started = Profiler is null ? 0 : SimpleProfiler.Now();
         Callbacks.EvaluationStart(Stage.Validate);
         var metrics = SyncAcrossRanks(_data.Validate(_valLimit, "Validation", _progressBar, Callbacks));
         _metrics.Publish(metrics);
@@ -330,10 +348,11 @@ internal sealed class FitLoop
         {
             var logged = new Dictionary<string, double>(StringComparer.Ordinal);
             foreach (var (name, value) in metrics) logged[name] = value;
-            foreach (var logger in Loggers) logger.LogMetrics(logged, Progress.GlobalStep, Progress.Epoch);
+            SendToLoggers(logged, Progress.Epoch);
         }
         Callbacks.EvaluationEnd(Stage.Validate);
         _module.Metrics.ContinueRun(TrainingRun, Stage.Fit, training: true);
+        Profiler?.Add(ProfilerAction.RunValidation, started);
     }
 
     /// <summary>After a batch that stepped the optimizer: the step values for the loggers every <see cref="TrainerOptions.LogEveryNSteps"/> steps.</summary>
@@ -343,13 +362,29 @@ internal sealed class FitLoop
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         metrics.StepValues(values);
         if (values.Count == 0) return;
-        foreach (var logger in Loggers) logger.LogMetrics(values, Progress.GlobalStep, Progress.Epoch);
+        SendToLoggers(values, Progress.Epoch);
     }
 
     /// <summary>Sends <paramref name="metrics"/> (e.g. a learning-rate monitor's) to the fit's loggers.</summary>
     internal void LogMetrics(IReadOnlyDictionary<string, double> metrics)
     {
-        foreach (var logger in Loggers) logger.LogMetrics(metrics, Progress.GlobalStep, Progress.Epoch);
+        SendToLoggers(metrics, Progress.Epoch);
+    }
+
+    /// <summary>Sends <paramref name="values"/> at the current global step to every logger (each timed under a profiler).</summary>
+    private void SendToLoggers(IReadOnlyDictionary<string, double> values, int epoch)
+    {
+        if (Profiler is null)
+        {
+            foreach (var logger in Loggers) logger.LogMetrics(values, Progress.GlobalStep, epoch);
+            return;
+        }
+        for (int i = 0; i < Loggers.Count; i++)
+        {
+            long started = SimpleProfiler.Now();
+            Loggers[i].LogMetrics(values, Progress.GlobalStep, epoch);
+            Profiler.Add(_loggerActions![i], started);
+        }
     }
 
     /// <summary>Averages gradients across ranks before the optimizer steps (data-parallel only).</summary>

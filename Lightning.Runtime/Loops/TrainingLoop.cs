@@ -3,6 +3,7 @@ using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using Lightning.Loops;
+using Lightning.Profiling;
 using static TorchSharp.torch;
 using Lightning.Callbacks;
 using Lightning.Data;
@@ -37,11 +38,13 @@ public sealed class TrainingLoop
     private int _pending;   // batches whose gradients wait for the next optimizer step
     private bool _stepped;  // the current batch ended with an optimizer step
     private readonly bool _forwardOnly;   // training steps without backward, step, hooks or progress (SWA's BatchNorm pass)
+    private readonly SimpleProfiler? _profiler;   // TrainerOptions.Profiler: null (no timestamp is taken) unless "simple"
 
     internal TrainingLoop(FitLoop fit, ILightningModule module, torch.optim.Optimizer optimizer, BatchTransfer transfer, ProgressBar? progress,
-        CallbackList callbacks, SchedulerRunner scheduler, TrainerOptions options, bool forwardOnly = false)
+        CallbackList callbacks, SchedulerRunner scheduler, TrainerOptions options, bool forwardOnly = false, SimpleProfiler? profiler = null)
     {
         _forwardOnly = forwardOnly;
+        _profiler = forwardOnly ? null : profiler;
         _fit = fit;
         _progress = fit.Progress;
         _metrics = module.Metrics;
@@ -50,7 +53,7 @@ public sealed class TrainingLoop
         _callbacks = callbacks;
         _scheduler = scheduler;
         _automatic = module.AutomaticOptimization;
-        Transfer = transfer;
+        Transfer = _profiler is null ? transfer : transfer.Profiled(_profiler);
         _parameters = module.Module.parameters().ToList();
         _accumulate = options.AccumulateGradBatches;
         _clip = options.GradientClipVal;
@@ -89,17 +92,24 @@ public sealed class TrainingLoop
     /// True when batch <paramref name="batchIdx"/> should run: within the batch limit, the step limit, no stop was requested,
     /// and no SIGTERM/SIGINT arrived (which stops at the next batch that would begin an optimizer step).
     /// </summary>
-    public bool ShouldRunBatch(long batchIdx) => _forwardOnly ? batchIdx < _batchLimit :
-        batchIdx < _batchLimit && !_fit.StopsNow(agreeAcrossRanks: _distributed, atStepBoundary: _pending == 0)
-        && (_maxSteps < 0 || _progress.GlobalStep < _maxSteps);
+    public bool ShouldRunBatch(long batchIdx)
+    {
+        bool run = _forwardOnly ? batchIdx < _batchLimit :
+            batchIdx < _batchLimit && !_fit.StopsNow(agreeAcrossRanks: _distributed, atStepBoundary: _pending == 0)
+            && (_maxSteps < 0 || _progress.GlobalStep < _maxSteps);
+        if (run && _profiler is not null) _profiler.BeginFetch();   // the loader's MoveNext comes next
+        return run;
+    }
 
     /// <summary>Called after the batch is on the device, before the training step.</summary>
     public void OnBatchStart(long batchIdx, long batchSize)
     {
+        _profiler?.EndFetch();
         _batchIdx = batchIdx;
         _stepped = false;
         _metrics.BeginStep(batchSize);
         if (!_forwardOnly) _callbacks.TrainBatchStart(batchIdx);
+        _profiler?.BeginStep();
     }
 
     /// <summary>
@@ -109,13 +119,16 @@ public sealed class TrainingLoop
     public bool Backward(Tensor? loss)
     {
         if (loss is null || _forwardOnly) return false;
+        _profiler?.EndStep();
         _callbacks.BeforeBackward(loss);
+        long started = _profiler is null ? 0 : SimpleProfiler.Now();
         if (_accumulate == 1) loss.backward();
         else
         {
             using var scaled = loss / _accumulate;
             scaled.backward();
         }
+        _profiler?.Add(ProfilerAction.Backward, started);
         _callbacks.AfterBackward();
         _pending++;
         return true;
@@ -150,6 +163,34 @@ public sealed class TrainingLoop
 
     private void Step()
     {
+        if (_profiler is not null) { ProfiledStep(_profiler); return; }
+        ReduceAndClipGradients();
+        _callbacks.BeforeOptimizerStep(_optimizer);
+        _optimizer.step();
+        _callbacks.BeforeZeroGrad(_optimizer);
+        _optimizer.zero_grad();
+        StepDone();
+    }
+
+    /// <summary><see cref="Step"/> under a profiler: optimizer_step (all-reduce, clipping, step) and zero_grad, each without its hooks.</summary>
+    private void ProfiledStep(SimpleProfiler profiler)
+    {
+        long started = SimpleProfiler.Now();
+        ReduceAndClipGradients();
+        long hooks = SimpleProfiler.Now();
+        _callbacks.BeforeOptimizerStep(_optimizer);
+        long stepping = SimpleProfiler.Now();
+        _optimizer.step();
+        profiler.AddTicks(ProfilerAction.OptimizerStep, hooks - started + (SimpleProfiler.Now() - stepping));
+        _callbacks.BeforeZeroGrad(_optimizer);
+        long zeroing = SimpleProfiler.Now();
+        _optimizer.zero_grad();
+        profiler.Add(ProfilerAction.OptimizerZeroGrad, zeroing);
+        StepDone();
+    }
+
+    private void ReduceAndClipGradients()
+    {
         // Data-parallel: average the gradients across ranks before clipping and stepping (PyTorch's DDP).
         if (_distributed) _fit.AllReduceGradients(_parameters);
         if (_clip is double clip)
@@ -157,10 +198,10 @@ public sealed class TrainingLoop
             if (_clipByValue) torch.nn.utils.clip_grad_value_(_parameters, clip);
             else torch.nn.utils.clip_grad_norm_(_parameters, clip);
         }
-        _callbacks.BeforeOptimizerStep(_optimizer);
-        _optimizer.step();
-        _callbacks.BeforeZeroGrad(_optimizer);
-        _optimizer.zero_grad();
+    }
+
+    private void StepDone()
+    {
         _pending = 0;
         _stepped = true;
         _progress.GlobalStep++;
@@ -181,13 +222,19 @@ public sealed class TrainingLoop
     public void OnBatchEnd(long batchIdx, Tensor? loss)
     {
         if (_forwardOnly) return;
+        _profiler?.EndBatch();
         // The epoch's last batch: epoch-interval schedulers (other than ReduceLROnPlateau) step now, before this batch's
         // callbacks, the validation and the epoch's checkpoint, as Lightning's TrainingEpochLoop.advance.
         if (batchIdx + 1 == _batchLimit) EpochBatchesDone();
         _progress.BatchInEpoch++;
         _progress.Iteration++;
         _callbacks.TrainBatchEnd(loss, batchIdx);
-        _bar?.Update(BatchesRun, _metrics);
+        if (_bar is not null)
+        {
+            long drawing = _profiler is null ? 0 : SimpleProfiler.Now();
+            _bar.Update(BatchesRun, _metrics);
+            _profiler?.Add(ProfilerAction.ProgressBarUpdate, drawing);
+        }
         if (_stepped) _fit.AfterOptimizerStepInBatch(_metrics);
     }
 

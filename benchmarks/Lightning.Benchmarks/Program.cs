@@ -10,12 +10,12 @@ using TorchSharp;
 // in one process; prints median ms/step of each and the ratio trainer/hand. See BENCHMARKS.md.
 //
 // dotnet benchmarks/Lightning.Benchmarks/bin/Release/net10.0/Lightning.Benchmarks.dll
-//   [--bs 64 256] [--rounds 5] [--steps N] [--mlp-steps 500] [--no-mlp] [--no-cnn] [--control] [--overhead] [--warmup N]
+//   [--bs 64 256] [--rounds 5] [--steps N] [--mlp-steps 500] [--no-mlp] [--no-cnn] [--control] [--overhead] [--profiler] [--warmup N]
 //   [--allocator Recommended|None|TrimAndMmapThreshold|TopPad|KeepHeap] [--threads 2] [--data synthetic|fashion]
 //   [--allocator-table [--table-reps 3] [--table-steps N] [--policies TopPad,KeepHeap]] [--memory [--steps 2000]] [--loader [--bs 64 256]]
 const string Usage =
     "Options: --bs B [B ...] (default 64 256), --rounds R (5), --steps N (per run; default 100 at batch <= 64, else 10240/B, at least 30), " +
-    "--mlp-steps N (500), --no-mlp, --no-cnn, --control (adds a second hand loop each round: the A/A noise floor), --overhead (breaks the trainer's per-step cost down on the tiny MLP), --warmup N (steps per side before measuring; default steps/5, at least 10), " +
+    "--mlp-steps N (500), --no-mlp, --no-cnn, --control (adds a second hand loop each round: the A/A noise floor), --overhead (breaks the trainer's per-step cost down on the tiny MLP), --profiler (the trainer with TrainerOptions.Profiler = Simple against it off, alternating; goal on/off <= 1.03), --warmup N (steps per side before measuring; default steps/5, at least 10), " +
     "--allocator Recommended|None|TrimAndMmapThreshold|TopPad|KeepHeap (Recommended), --threads T (2), --data synthetic|fashion (synthetic), " +
     "--allocator-table (hand loop per policy, each in a fresh process), --table-reps N (3), --table-steps N, --policies P,P,... (table rows; names: None, TrimAndMmapThreshold, TopPad, KeepHeap, tcmalloc), " +
     "--memory (RSS after 100 and after --steps N (2000) training steps of the trainer), --loader (TensorDataLoader samples/s against the models' consumption).";
@@ -23,7 +23,7 @@ const string Usage =
 var batchSizes = new List<int>();
 int rounds = 5, threads = 2, mlpSteps = 500, tableReps = 3;
 int? steps = null, warmup = null, tableSteps = null;
-bool runMlp = true, runCnn = true, table = false, handOnly = false, control = false, overhead = false, memory = false, loader = false;
+bool runMlp = true, runCnn = true, table = false, handOnly = false, control = false, overhead = false, memory = false, loader = false, profiler = false;
 var policy = AllocatorPolicy.Recommended;
 string dataKind = "synthetic";
 List<string>? policies = null;
@@ -48,6 +48,7 @@ try
             case "--no-cnn": runCnn = false; break;
             case "--control": control = true; break;
             case "--overhead": overhead = true; break;
+            case "--profiler": profiler = true; break;
             case "--data":
                 dataKind = Next(ref i);
                 if (dataKind is not ("synthetic" or "fashion")) throw new ArgumentException("--data takes synthetic or fashion.");
@@ -114,6 +115,16 @@ if (loader) return LoaderBench.Run(data, options, batchSizes, Console.Out);
 if (overhead)
 {
     Overhead.Run(data, mlpSteps, rounds, options, Console.Out);
+    return 0;
+}
+
+if (profiler)
+{
+    if (runCnn)
+        foreach (int bs in batchSizes)
+            ProfilerBench.Run($"cnn_b{bs}", () => new SeedCnn(), data, bs, StepsFor(bs), rounds, warmup ?? Math.Max(10, StepsFor(bs) / 5), options, control, Console.Out);
+    if (runMlp)
+        ProfilerBench.Run("mlp_b64", () => new TinyMlp(), data, 64, mlpSteps, rounds, warmup ?? Math.Max(10, mlpSteps / 5), options, control, Console.Out);
     return 0;
 }
 
