@@ -21,7 +21,7 @@ public class DocsExampleTests
 
     public static IEnumerable<object[]> Pages() =>
         // The pages whose examples are whole programs (others show fragments of a class or an option list).
-        new[] { "docs/preemption.md", "docs/lr-finder.md", "docs/weight-averaging.md", "docs/quickstart.md" }.Select(p => new object[] { p });
+        new[] { "docs/preemption.md", "docs/lr-finder.md", "docs/weight-averaging.md", "docs/profiler.md", "docs/quickstart.md" }.Select(p => new object[] { p });
 
     /// <summary>What <c>&lt;ImplicitUsings&gt;enable&lt;/ImplicitUsings&gt;</c> gives a console project (dotnet new console).</summary>
     private const string ImplicitUsings =
