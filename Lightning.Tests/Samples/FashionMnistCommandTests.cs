@@ -114,6 +114,17 @@ public sealed class FashionMnistCommandTests : IDisposable
         Assert.Contains("Test accuracy ", text);
     }
 
+    [Fact]
+    public void FitWithTheSimpleProfilerPrintsItsTableAndWritesProfileCsv()
+    {
+        // docs/profiler.md: `bash run.sh --profiler simple`: the fit, its table of time per action, profile.csv in the run folder.
+        var (code, text) = Run("--profiler", "simple", "--max-epochs", "1");
+        Assert.True(code == 0, text);
+        Assert.Contains("FIT Profiler Report", text);
+        Assert.Contains("[_TrainingEpochLoop].train_dataloader_next", text);
+        Assert.Single(Directory.GetFiles(Path.Combine(_dir, "lightning_logs"), "profile.csv", SearchOption.AllDirectories));
+    }
+
     [Theory]
     [InlineData("--fast-dev-run", "1", "No checkpoint was written (fast_dev_run)")]
     [InlineData("--max-epochs", "0", "No checkpoint was written (no training step ran)")]
