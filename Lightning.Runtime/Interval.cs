@@ -1,8 +1,9 @@
 namespace Lightning;
 
 /// <summary>
-/// How often a callback acts: after every training batch or after every epoch, as Lightning's <c>Interval</c> enum
-/// (src/lightning/pytorch/callbacks/timer.py) and <c>LearningRateMonitor(logging_interval=...)</c>.
+/// How often something acts: after every training batch (optimizer step) or after every epoch, as Lightning's <c>Interval</c>
+/// enum (src/lightning/pytorch/callbacks/timer.py), <c>LearningRateMonitor(logging_interval=...)</c> and a learning-rate
+/// scheduler's <c>lr_scheduler_config["interval"]</c> (<see cref="Optimization.Interval"/>, with its <see cref="Optimization.Frequency"/>).
 /// </summary>
 public enum Interval
 {
@@ -14,7 +15,8 @@ public enum Interval
 
 public static partial class LightningSpelling
 {
-    // Lightning: class Interval(LightningEnum): step = "step"; epoch = "epoch" (src/lightning/pytorch/callbacks/timer.py).
+    // Lightning: class Interval(LightningEnum): step = "step"; epoch = "epoch" (src/lightning/pytorch/callbacks/timer.py); the same
+    // two words are lr_scheduler_config's "interval" (LRSchedulerConfig, src/lightning/pytorch/utilities/types.py).
     private static readonly Spelling<Interval> Intervals = new(new[] { (Interval.Step, "step"), (Interval.Epoch, "epoch") });
 
     /// <summary>Lightning's spelling: <c>"step"</c> or <c>"epoch"</c>.</summary>

@@ -16,7 +16,6 @@ public static partial class LightningSpelling
     internal static ISpelling? Of(Type type) =>
         type == typeof(MonitorMode) ? MonitorModes :
         type == typeof(Interval) ? Intervals :
-        type == typeof(SchedulerInterval) ? SchedulerIntervals :
         type == typeof(TrainingPrecision) ? TrainingPrecisions :
         type == typeof(Strategy) ? Strategies :
         type == typeof(GradientClipAlgorithm) ? GradientClipAlgorithms :

@@ -40,13 +40,13 @@ internal sealed class SchedulerRunner
     public int Steps { get; private set; }
 
     /// <summary>
-    /// After each optimizer step (<see cref="SchedulerInterval.Step"/>) at training batch <paramref name="batchIdx"/> of the
+    /// After each optimizer step (<see cref="Interval.Step"/>) at training batch <paramref name="batchIdx"/> of the
     /// epoch: every <see cref="Optimization.Frequency"/> batches counted within the epoch, as Lightning's
     /// <c>_update_learning_rates</c> (<c>(batch_idx + 1) % frequency == 0</c>, only on batches where the optimizer steps).
     /// </summary>
     public void AfterOptimizerStep(long batchIdx)
     {
-        if (Scheduler is not null && _optimization.Interval == SchedulerInterval.Step && (batchIdx + 1) % _optimization.Frequency == 0) Step();
+        if (Scheduler is not null && _optimization.Interval == Interval.Step && (batchIdx + 1) % _optimization.Frequency == 0) Step();
     }
 
     /// <summary>
@@ -69,7 +69,7 @@ internal sealed class SchedulerRunner
     }
 
     private bool EpochDue(int epoch) =>
-        Scheduler is not null && _optimization.Interval == SchedulerInterval.Epoch && (epoch + 1) % _optimization.Frequency == 0;
+        Scheduler is not null && _optimization.Interval == Interval.Epoch && (epoch + 1) % _optimization.Frequency == 0;
 
     private void Step()
     {
@@ -111,7 +111,7 @@ internal sealed class SchedulerRunner
             && saved.TryGetInt64(out long savedSteps) && savedSteps > 0)
             throw new Checkpoints.CheckpointException(checkpointPath, $"it was saved with a learning-rate scheduler ({savedSteps} steps), but [ConfigureOptimizers] now returns none");
         // A step-interval scheduler steps at most once per optimizer step, an epoch-interval one once per Frequency ended epochs.
-        long most = _optimization.Interval == SchedulerInterval.Step ? position.GlobalStep : (position.Epoch + 1L) / _optimization.Frequency;
+        long most = _optimization.Interval == Interval.Step ? position.GlobalStep : (position.Epoch + 1L) / _optimization.Frequency;
         int steps = (int)Checkpoints.CheckpointJson.WholeNumber(Checkpoints.CheckpointJson.Required(state, "steps", checkpointPath, key),
             checkpointPath, key + ".steps", 0, Scheduler is null ? 0 : System.Math.Min(most, int.MaxValue));
         var values = new List<double>();

@@ -28,7 +28,7 @@ public sealed class MidEpochResumeTests : IDisposable
     private static TinyClassifier NewModel(long seed)
     {
         Seed.Everything(seed);
-        return new TinyClassifier { Dropout = 0.3, LrDecay = 0.9, LrInterval = SchedulerInterval.Step };
+        return new TinyClassifier { Dropout = 0.3, LrDecay = 0.9, LrInterval = Interval.Step };
     }
 
     private static Lightning.Data.TensorDataLoader Train() => SyntheticData.Loader(6 * 16, 5, 16, shuffle: true);

@@ -176,7 +176,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("--gradient-clip-algorithm <norm|value>", help);
         Assert.Contains("[default: norm]", help);
         Assert.Contains("[default: auto]", help);
-        Assert.Contains("--lr-interval <epoch|step>", help);   // an enum hyperparameter of Lightning's (SchedulerInterval)
+        Assert.Contains("--lr-interval <step|epoch>", help);   // an enum hyperparameter of Lightning's (Interval)
         Assert.DoesNotContain("Float32", help);
         Assert.DoesNotContain("SingleDevice", help);
     }

@@ -20,12 +20,10 @@ public sealed class LightningSpellingTests
         { "min", MonitorMode.Min },
         { "max", MonitorMode.Max },
         // class Interval(LightningEnum): step = "step"; epoch = "epoch" (src/lightning/pytorch/callbacks/timer.py), and
-        // LearningRateMonitor's logging_interval: Optional[Literal["step", "epoch"]] (src/lightning/pytorch/callbacks/lr_monitor.py).
+        // LearningRateMonitor's logging_interval: Optional[Literal["step", "epoch"]] (src/lightning/pytorch/callbacks/lr_monitor.py),
+        // LRSchedulerConfig.interval: "epoch" or "step" (src/lightning/pytorch/utilities/types.py): one enum for all three.
         { "step", Interval.Step },
         { "epoch", Interval.Epoch },
-        // LRSchedulerConfig.interval: "epoch" or "step" (src/lightning/pytorch/utilities/types.py).
-        { "epoch", SchedulerInterval.Epoch },
-        { "step", SchedulerInterval.Step },
         // _PRECISION_INPUT_STR (less "transformer-engine*") and _PRECISION_INPUT_STR_ALIAS_CONVERSION = {"64": "64-true",
         // "32": "32-true", "16": "16-mixed", "bf16": "bf16-mixed"} (src/lightning/fabric/plugins/precision/precision.py), applied
         // by _convert_precision_to_unified_args (src/lightning/fabric/connector.py) for the Trainer too (accelerator_connector.py).
@@ -58,7 +56,7 @@ public sealed class LightningSpellingTests
 
     private static readonly Type[] OptionEnums =
     {
-        typeof(MonitorMode), typeof(Interval), typeof(SchedulerInterval), typeof(TrainingPrecision), typeof(Strategy),
+        typeof(MonitorMode), typeof(Interval), typeof(TrainingPrecision), typeof(Strategy),
         typeof(GradientClipAlgorithm), typeof(MetricReduction),
     };
 
@@ -86,8 +84,8 @@ public sealed class LightningSpellingTests
         Assert.Equal(GradientClipAlgorithm.Value, clip);
         Assert.True(LightningSpelling.TryParse("epoch", out Interval interval));
         Assert.Equal(Interval.Epoch, interval);
-        Assert.True(LightningSpelling.TryParse("step", out SchedulerInterval schedulerInterval));
-        Assert.Equal(SchedulerInterval.Step, schedulerInterval);
+        Assert.True(LightningSpelling.TryParse("step", out interval));
+        Assert.Equal(Interval.Step, interval);
         Assert.True(LightningSpelling.TryParse("avg", out MetricReduction reduction));
         Assert.Equal(MetricReduction.Mean, reduction);
         Assert.False(LightningSpelling.TryParse("Max", out mode));
@@ -122,7 +120,7 @@ public sealed class LightningSpellingTests
         Assert.Equal("single_device", Strategy.SingleDevice.ToLightningString());
         Assert.Equal("value", GradientClipAlgorithm.Value.ToLightningString());
         Assert.Equal("step", Interval.Step.ToLightningString());
-        Assert.Equal("epoch", SchedulerInterval.Epoch.ToLightningString());
+        Assert.Equal("epoch", Interval.Epoch.ToLightningString());
         Assert.Equal("mean", MetricReduction.Mean.ToLightningString());
         Assert.Equal("7", ((Strategy)7).ToLightningString());                         // a cast number that names no value
     }

@@ -15,7 +15,7 @@ public partial class TinyClassifier([Hyperparameter(Description = "hidden units"
     [Hyperparameter(Min = 0)] public double LearningRate { get; init; } = 0.05;
     [Hyperparameter(Choices = new[] { "adam", "sgd" })] public string Optimizer { get; init; } = "adam";
     [Hyperparameter(Description = "learning-rate decay per epoch; 1 for none", Min = 0, Max = 1)] public double LrDecay { get; init; } = 1.0;
-    [Hyperparameter(Description = "scheduler interval: epoch or step")] public SchedulerInterval LrInterval { get; init; } = SchedulerInterval.Epoch;
+    [Hyperparameter(Description = "scheduler interval: epoch or step")] public Interval LrInterval { get; init; } = Interval.Epoch;
     [Hyperparameter(Description = "scheduler frequency", Min = 1)] public int LrFrequency { get; init; } = 1;
     [Hyperparameter(Description = "dropout after the hidden layer", Min = 0, Max = 1)] public double Dropout { get; init; } = 0.0;
 

@@ -138,7 +138,7 @@ public sealed class TrainerFeatureTests : IDisposable
     {
         var monitor = new LearningRateMonitor { LoggingInterval = Interval.Step };
         var trainer = new Trainer(Quiet(new TrainerOptions { MaxEpochs = 1, Callbacks = new[] { monitor } }));
-        var model = new TinyClassifier { LrDecay = 0.5, LrInterval = SchedulerInterval.Step, LrFrequency = 2 };
+        var model = new TinyClassifier { LrDecay = 0.5, LrInterval = Interval.Step, LrFrequency = 2 };
         trainer.Fit(model, Train(6));
         // Steps 0..5 use 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125; after step 6 the scheduler stepped a third time.
         Assert.Equal(new[] { 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125 }, monitor.Logged.Select(l => Math.Round(l.Value, 10)));
@@ -155,7 +155,7 @@ public sealed class TrainerFeatureTests : IDisposable
     public void AStepSchedulersFrequencyCountsBatchesWithinTheEpoch(int batches, int accumulate, int schedulerSteps)
     {
         var trainer = new Trainer(Quiet(new TrainerOptions { MaxEpochs = 2, AccumulateGradBatches = accumulate }));
-        trainer.Fit(new TinyClassifier { LrDecay = 0.5, LrInterval = SchedulerInterval.Step, LrFrequency = 2 }, Train(batches));
+        trainer.Fit(new TinyClassifier { LrDecay = 0.5, LrInterval = Interval.Step, LrFrequency = 2 }, Train(batches));
         Assert.Equal(0.05 * Math.Pow(0.5, schedulerSteps), trainer.Optimizer!.ParamGroups.Single().LearningRate, 12);
     }
 
