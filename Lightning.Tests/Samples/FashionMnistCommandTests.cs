@@ -47,13 +47,16 @@ public sealed class FashionMnistCommandTests : IDisposable
     private static string Program() => ChildPrograms.Dll(Path.Combine("samples", "FashionMnist"), "FashionMnist");
 
     /// <summary>Runs the sample with <paramref name="args"/>, the tiny data and a tiny CNN; kills it after two minutes.</summary>
-    private (int Code, string Output) Run(params string[] args)
+    private (int Code, string Output) Run(params string[] args) =>
+        RunExactly(args.Contains("--help") ? args
+            : args.Concat(new[] { "--data-dir", _data, "--filters1", "4", "--filters2", "8", "--limit-val-batches", "2", "--threads", "1" }).ToArray());
+
+    /// <summary>Runs the sample with exactly <paramref name="args"/>; kills it after two minutes.</summary>
+    private (int Code, string Output) RunExactly(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
         start.ArgumentList.Add(Program());
-        var small = args.Contains("--help") ? Array.Empty<string>()
-            : new[] { "--data-dir", _data, "--filters1", "4", "--filters2", "8", "--limit-val-batches", "2", "--threads", "1" };
-        foreach (var a in args.Concat(small)) start.ArgumentList.Add(a);
+        foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -111,6 +114,49 @@ public sealed class FashionMnistCommandTests : IDisposable
         Assert.Contains("Learning-rate finder: suggested learning rate ", text);
         Assert.Contains("; lr = ", text);
         Assert.Single(Directory.GetFiles(Path.Combine(_dir, "lightning_logs"), "lr_find.png", SearchOption.AllDirectories));
+        Assert.Contains("Test accuracy ", text);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern int kill(int pid, int signal);
+
+    [Fact]
+    public async System.Threading.Tasks.Task SigtermPrintsTheTypedCommandToResumeAndThatCommandResumes()
+    {
+        // docs/preemption.md: `bash run.sh ...`, then SIGTERM: exit 143 and "Resume with: <the command typed> --ckpt-path <file>",
+        // --data-dir (read by the sample itself, not by RunCli) included. Many short epochs and no early stop before them: the
+        // signal lands mid-fit.
+        var args = new[] { "--max-epochs", "400", "--min-epochs", "400", "--data-dir", _data, "--filters1", "4", "--filters2", "8", "--limit-val-batches", "1", "--threads", "1" };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
+        start.ArgumentList.Add(Program());
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var child = Process.Start(start)!;
+        var stderr = child.StandardError.ReadToEndAsync();
+        var stdout = new System.Text.StringBuilder();
+        using var limit = new System.Threading.CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            while (await child.StandardOutput.ReadLineAsync(limit.Token) is string line)
+            {
+                stdout.AppendLine(line);
+                if (line.StartsWith("Epoch 1/399 loss ", StringComparison.Ordinal)) Assert.Equal(0, kill(child.Id, 15));   // once: a second signal exits at once
+            }
+            await child.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException) { child.Kill(entireProcessTree: true); Assert.Fail("the sample did not stop within two minutes:\n" + stdout); }
+        var err = await stderr;
+        Assert.True(child.ExitCode == 143, $"exit {child.ExitCode}\n{stdout}{err}");
+        Assert.DoesNotContain("   at ", err);
+        var resume = err.Split('\n').SingleOrDefault(l => l.StartsWith("Resume with: ", StringComparison.Ordinal));
+        Assert.True(resume is not null, "no resume command:\n" + stdout + err);
+        Assert.StartsWith($"Resume with: dotnet {Program()} {string.Join(' ', args)} --ckpt-path ", resume);
+        var checkpoint = resume[(resume.LastIndexOf(" --ckpt-path ", StringComparison.Ordinal) + " --ckpt-path ".Length)..].Trim();
+        Assert.True(File.Exists(checkpoint), checkpoint);
+
+        // The printed command, run as printed (its words need no quoting here), continues the fit; fewer epochs, to end soon.
+        var (code, text) = RunExactly(resume["Resume with: dotnet ".Length..].Trim().Split(' ').Skip(1).Select(a => a == "400" ? "5" : a).ToArray());
+        Assert.True(code == 0, text);
+        Assert.Contains($"Resumed from {checkpoint}: continuing at epoch ", text);
         Assert.Contains("Test accuracy ", text);
     }
 
