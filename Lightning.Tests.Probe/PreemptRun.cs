@@ -34,7 +34,7 @@ public static class PreemptRun
         {
             Console.Out.WriteLine("STEP " + trainer.GlobalStep);
             Console.Out.Flush();
-            Thread.Sleep(30);
+            Thread.Sleep(60);   // room for the signal to reach the handler even on a loaded machine
         }
     }
 
