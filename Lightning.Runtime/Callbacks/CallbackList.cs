@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using System.Text;
 using Lightning.Profiling;
 using TorchSharp;
 
@@ -9,7 +11,7 @@ namespace Lightning.Callbacks;
 /// The callbacks of a run, in call order (the trainer's, then the module's own hooks), and one method per hook
 /// that calls them all. A plain array walk: with no callbacks a batch hook costs a length check. Under a profiler
 /// (<see cref="TrainerOptions.Profiler"/>) each callback's call of each hook is timed, as Lightning's
-/// <c>_call_callback_hooks</c> profiles <c>[Callback]{state_key}.{hook}</c>; without one the walk is the plain loop.
+/// <c>_call_callback_hooks</c> profiles <c>[Callback]{state_key}.{hook}</c>; without one no clock is read (a null check).
 /// </summary>
 internal sealed class CallbackList
 {
@@ -35,86 +37,156 @@ internal sealed class CallbackList
 
     public void FitStart()
     {
-        if (_profiler is not null) { Profiled(Hook.FitStart, static (c, t, m) => c.OnFitStart(t, m)); return; }
-        foreach (var c in _all) c.OnFitStart(_trainer, _module);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnFitStart(_trainer, _module);
+            if (_profiler is not null) Timed(i, Hook.FitStart, started);
+        }
     }
 
     public void FitEnd()
     {
-        if (_profiler is not null) { Profiled(Hook.FitEnd, static (c, t, m) => c.OnFitEnd(t, m)); return; }
-        foreach (var c in _all) c.OnFitEnd(_trainer, _module);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnFitEnd(_trainer, _module);
+            if (_profiler is not null) Timed(i, Hook.FitEnd, started);
+        }
     }
 
     public void SanityCheckStart()
     {
-        if (_profiler is not null) { Profiled(Hook.SanityCheckStart, static (c, t, m) => c.OnSanityCheckStart(t, m)); return; }
-        foreach (var c in _all) c.OnSanityCheckStart(_trainer, _module);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnSanityCheckStart(_trainer, _module);
+            if (_profiler is not null) Timed(i, Hook.SanityCheckStart, started);
+        }
     }
 
     public void SanityCheckEnd()
     {
-        if (_profiler is not null) { Profiled(Hook.SanityCheckEnd, static (c, t, m) => c.OnSanityCheckEnd(t, m)); return; }
-        foreach (var c in _all) c.OnSanityCheckEnd(_trainer, _module);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnSanityCheckEnd(_trainer, _module);
+            if (_profiler is not null) Timed(i, Hook.SanityCheckEnd, started);
+        }
     }
 
     public void TrainStart()
     {
-        if (_profiler is not null) { Profiled(Hook.TrainStart, static (c, t, m) => c.OnTrainStart(t, m)); return; }
-        foreach (var c in _all) c.OnTrainStart(_trainer, _module);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnTrainStart(_trainer, _module);
+            if (_profiler is not null) Timed(i, Hook.TrainStart, started);
+        }
     }
 
     public void TrainEnd()
     {
-        if (_profiler is not null) { Profiled(Hook.TrainEnd, static (c, t, m) => c.OnTrainEnd(t, m)); return; }
-        foreach (var c in _all) c.OnTrainEnd(_trainer, _module);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnTrainEnd(_trainer, _module);
+            if (_profiler is not null) Timed(i, Hook.TrainEnd, started);
+        }
     }
 
     public void TrainEpochStart()
     {
-        if (_profiler is not null) { Profiled(Hook.TrainEpochStart, static (c, t, m) => c.OnTrainEpochStart(t, m)); return; }
-        foreach (var c in _all) c.OnTrainEpochStart(_trainer, _module);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnTrainEpochStart(_trainer, _module);
+            if (_profiler is not null) Timed(i, Hook.TrainEpochStart, started);
+        }
     }
 
     public void TrainEpochEnd()
     {
-        if (_profiler is not null) { Profiled(Hook.TrainEpochEnd, static (c, t, m) => c.OnTrainEpochEnd(t, m)); return; }
-        foreach (var c in _all) c.OnTrainEpochEnd(_trainer, _module);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnTrainEpochEnd(_trainer, _module);
+            if (_profiler is not null) Timed(i, Hook.TrainEpochEnd, started);
+        }
     }
 
     public void TrainBatchStart(long batchIdx)
     {
-        if (_profiler is not null) { Profiled(Hook.TrainBatchStart, batchIdx, static (c, t, m, batchIdx) => c.OnTrainBatchStart(t, m, batchIdx)); return; }
-        foreach (var c in _all) c.OnTrainBatchStart(_trainer, _module, batchIdx);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnTrainBatchStart(_trainer, _module, batchIdx);
+            if (_profiler is not null) Timed(i, Hook.TrainBatchStart, started);
+        }
     }
 
     public void TrainBatchEnd(torch.Tensor? loss, long batchIdx)
     {
-        if (_profiler is not null) { Profiled(Hook.TrainBatchEnd, loss, batchIdx, static (c, t, m, loss, batchIdx) => c.OnTrainBatchEnd(t, m, loss, batchIdx)); return; }
-        foreach (var c in _all) c.OnTrainBatchEnd(_trainer, _module, loss, batchIdx);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnTrainBatchEnd(_trainer, _module, loss, batchIdx);
+            if (_profiler is not null) Timed(i, Hook.TrainBatchEnd, started);
+        }
     }
 
     public void BeforeBackward(torch.Tensor loss)
     {
-        if (_profiler is not null) { Profiled(Hook.BeforeBackward, loss, static (c, t, m, loss) => c.OnBeforeBackward(t, m, loss)); return; }
-        foreach (var c in _all) c.OnBeforeBackward(_trainer, _module, loss);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnBeforeBackward(_trainer, _module, loss);
+            if (_profiler is not null) Timed(i, Hook.BeforeBackward, started);
+        }
     }
 
     public void AfterBackward()
     {
-        if (_profiler is not null) { Profiled(Hook.AfterBackward, static (c, t, m) => c.OnAfterBackward(t, m)); return; }
-        foreach (var c in _all) c.OnAfterBackward(_trainer, _module);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnAfterBackward(_trainer, _module);
+            if (_profiler is not null) Timed(i, Hook.AfterBackward, started);
+        }
     }
 
     public void BeforeOptimizerStep(torch.optim.Optimizer optimizer)
     {
-        if (_profiler is not null) { Profiled(Hook.BeforeOptimizerStep, optimizer, static (c, t, m, optimizer) => c.OnBeforeOptimizerStep(t, m, optimizer)); return; }
-        foreach (var c in _all) c.OnBeforeOptimizerStep(_trainer, _module, optimizer);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnBeforeOptimizerStep(_trainer, _module, optimizer);
+            if (_profiler is not null) Timed(i, Hook.BeforeOptimizerStep, started);
+        }
     }
 
     public void BeforeZeroGrad(torch.optim.Optimizer optimizer)
     {
-        if (_profiler is not null) { Profiled(Hook.BeforeZeroGrad, optimizer, static (c, t, m, optimizer) => c.OnBeforeZeroGrad(t, m, optimizer)); return; }
-        foreach (var c in _all) c.OnBeforeZeroGrad(_trainer, _module, optimizer);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnBeforeZeroGrad(_trainer, _module, optimizer);
+            if (_profiler is not null) Timed(i, Hook.BeforeZeroGrad, started);
+        }
     }
 
     public void EvaluationStart(Stage stage)
@@ -122,7 +194,7 @@ internal sealed class CallbackList
         for (int i = 0; i < _all.Length; i++)
         {
             var c = _all[i];
-            long started = _profiler is null ? 0 : SimpleProfiler.Now();
+            long started = Stamp();
             switch (stage)
             {
                 case Stage.Validate: c.OnValidationStart(_trainer, _module); break;
@@ -138,7 +210,7 @@ internal sealed class CallbackList
         for (int i = 0; i < _all.Length; i++)
         {
             var c = _all[i];
-            long started = _profiler is null ? 0 : SimpleProfiler.Now();
+            long started = Stamp();
             switch (stage)
             {
                 case Stage.Validate: c.OnValidationEnd(_trainer, _module); break;
@@ -151,14 +223,24 @@ internal sealed class CallbackList
 
     public void ValidationBatchStart(long batchIdx)
     {
-        if (_profiler is not null) { Profiled(Hook.ValidationBatchStart, batchIdx, static (c, t, m, batchIdx) => c.OnValidationBatchStart(t, m, batchIdx)); return; }
-        foreach (var c in _all) c.OnValidationBatchStart(_trainer, _module, batchIdx);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnValidationBatchStart(_trainer, _module, batchIdx);
+            if (_profiler is not null) Timed(i, Hook.ValidationBatchStart, started);
+        }
     }
 
     public void ValidationBatchEnd(long batchIdx)
     {
-        if (_profiler is not null) { Profiled(Hook.ValidationBatchEnd, batchIdx, static (c, t, m, batchIdx) => c.OnValidationBatchEnd(t, m, batchIdx)); return; }
-        foreach (var c in _all) c.OnValidationBatchEnd(_trainer, _module, batchIdx);
+        for (int i = 0; i < _all.Length; i++)
+        {
+            var c = _all[i];
+            long started = Stamp();
+            c.OnValidationBatchEnd(_trainer, _module, batchIdx);
+            if (_profiler is not null) Timed(i, Hook.ValidationBatchEnd, started);
+        }
     }
 
     public void Exception(Exception e)
@@ -172,52 +254,33 @@ internal sealed class CallbackList
 
     // ---------------------------------------------------------------- profiling
 
-    /// <summary>The hooks, in the order of <see cref="HookNames"/>.</summary>
-    private enum Hook
+    /// <summary>The hooks a callback list times, named as <c>ICallback</c>'s methods without their <c>On</c> (a test ties them to the hook catalogue).</summary>
+    internal enum Hook
     {
         FitStart, FitEnd, SanityCheckStart, SanityCheckEnd, TrainStart, TrainEnd, TrainEpochStart, TrainEpochEnd, TrainBatchStart, TrainBatchEnd,
         BeforeBackward, AfterBackward, BeforeOptimizerStep, BeforeZeroGrad, ValidationStart, ValidationEnd, TestStart, TestEnd, PredictStart,
         PredictEnd, ValidationBatchStart, ValidationBatchEnd,
     }
 
-    /// <summary>Lightning's hook names (src/lightning/pytorch/callbacks/callback.py), which the profile's actions end with.</summary>
-    private static readonly string[] HookNames =
-    {
-        "on_fit_start", "on_fit_end", "on_sanity_check_start", "on_sanity_check_end", "on_train_start", "on_train_end", "on_train_epoch_start",
-        "on_train_epoch_end", "on_train_batch_start", "on_train_batch_end", "on_before_backward", "on_after_backward", "on_before_optimizer_step",
-        "on_before_zero_grad", "on_validation_start", "on_validation_end", "on_test_start", "on_test_end", "on_predict_start", "on_predict_end",
-        "on_validation_batch_start", "on_validation_batch_end",
-    };
+    /// <summary>
+    /// Lightning's hook names (src/lightning/pytorch/callbacks/callback.py), which the profile's actions end with: each
+    /// <see cref="Hook"/> member's hook (<c>OnTrainBatchStart</c>) in snake case (<c>on_train_batch_start</c>).
+    /// </summary>
+    internal static readonly string[] HookNames = Enum.GetNames<Hook>().Select(SnakeCaseHook).ToArray();
 
-    private void Profiled(Hook hook, Action<ICallback, Trainer, ILightningModule> call)
+    private static string SnakeCaseHook(string hook)
     {
-        for (int i = 0; i < _all.Length; i++)
+        var sb = new StringBuilder("on");
+        foreach (char ch in hook)
         {
-            long started = SimpleProfiler.Now();
-            call(_all[i], _trainer, _module);
-            Timed(i, hook, started);
+            if (char.IsUpper(ch)) sb.Append('_').Append(char.ToLowerInvariant(ch));
+            else sb.Append(ch);
         }
+        return sb.ToString();
     }
 
-    private void Profiled<TA>(Hook hook, TA a, Action<ICallback, Trainer, ILightningModule, TA> call)
-    {
-        for (int i = 0; i < _all.Length; i++)
-        {
-            long started = SimpleProfiler.Now();
-            call(_all[i], _trainer, _module, a);
-            Timed(i, hook, started);
-        }
-    }
-
-    private void Profiled<TA, TB>(Hook hook, TA a, TB b, Action<ICallback, Trainer, ILightningModule, TA, TB> call)
-    {
-        for (int i = 0; i < _all.Length; i++)
-        {
-            long started = SimpleProfiler.Now();
-            call(_all[i], _trainer, _module, a, b);
-            Timed(i, hook, started);
-        }
-    }
+    /// <summary>The profiler's clock now, or 0 without a profiler (no clock read).</summary>
+    private long Stamp() => _profiler is null ? 0 : SimpleProfiler.Now();
 
     /// <summary>
     /// Records callback <paramref name="index"/>'s call of <paramref name="hook"/> that began at <paramref name="started"/>. The action is

@@ -60,6 +60,17 @@ public class HookCatalogTests
     }
 
     [Fact]
+    public void TheProfilersHookNamesAreTheCatalogsHooksInLightningsSpelling()
+    {
+        // CallbackList times each hook under the profiler and names it as Lightning does (on_train_batch_start): every hook
+        // but OnException (not profiled), spelled from the catalogue's name.
+        Assert.Equal(HookCatalog.Hooks.Select(h => h.Name).Where(h => h != "OnException").Order(),
+            Enum.GetNames<Lightning.Callbacks.CallbackList.Hook>().Select(h => "On" + h).Order());
+        Assert.Contains("on_before_optimizer_step", Lightning.Callbacks.CallbackList.HookNames);
+        Assert.Contains("on_validation_batch_end", Lightning.Callbacks.CallbackList.HookNames);
+    }
+
+    [Fact]
     public void CallbackListCallsEveryHook()
     {
         var source = RepoFile("Lightning.Runtime/Callbacks/CallbackList.cs");
