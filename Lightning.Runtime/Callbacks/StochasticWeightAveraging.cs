@@ -240,12 +240,7 @@ public sealed class StochasticWeightAveraging : Callback, ICheckpointTensors
         NumAveraged++;
     }
 
-    private void DisposeAverage()
-    {
-        if (_average is null) return;
-        foreach (var t in _average.Values) t.Dispose();
-        _average = null;
-    }
+    private void DisposeAverage() => WeightAveraging.DisposeAll(ref _average);
 
     public override void SaveState(Utf8JsonWriter writer)
     {
@@ -294,10 +289,7 @@ public sealed class StochasticWeightAveraging : Callback, ICheckpointTensors
         var parameters = _module.Module.named_parameters().ToList();
         if (NumAveraged == 0) return;
         foreach (var (name, parameter) in parameters) saved.Check(AveragePrefix + name, parameter.dtype, parameter.shape);
-        var names = parameters.Select(p => AveragePrefix + p.name).ToHashSet(StringComparer.Ordinal);
-        var unexpected = saved.Names.Where(n => !names.Contains(n)).ToList();
-        if (unexpected.Count > 0)
-            throw saved.Error($"it has tensors of callback '{StateKey}' that the module does not have: {string.Join(", ", unexpected.Select(n => saved.Prefix + n))}");
+        saved.ExpectOnly(parameters.Select(p => AveragePrefix + p.name).ToHashSet(StringComparer.Ordinal), StateKey!);
         DisposeAverage();
         var average = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, parameter) in parameters)

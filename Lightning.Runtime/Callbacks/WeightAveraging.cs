@@ -192,11 +192,14 @@ public class WeightAveraging : Callback, ICheckpointTensors
         _swapped = !_swapped;
     }
 
-    private void DisposeAverage()
+    private void DisposeAverage() => DisposeAll(ref _average);
+
+    /// <summary>Frees the tensors of a kept copy of weights (an average) and forgets it.</summary>
+    internal static void DisposeAll(ref Dictionary<string, Tensor>? tensors)
     {
-        if (_average is null) return;
-        foreach (var t in _average.Values) t.Dispose();
-        _average = null;
+        if (tensors is null) return;
+        foreach (var t in tensors.Values) t.Dispose();
+        tensors = null;
     }
 
     public override void SaveState(Utf8JsonWriter writer)
@@ -253,9 +256,7 @@ public class WeightAveraging : Callback, ICheckpointTensors
         if (NumAveraged == 0 || _module is null) return;
         var module = _module.Module.state_dict();
         foreach (var (key, tensor) in module) saved.Check(CurrentPrefix + key, tensor.dtype, tensor.shape);
-        var unexpected = saved.Names.Where(n => !n.StartsWith(CurrentPrefix, StringComparison.Ordinal) || !module.ContainsKey(n[CurrentPrefix.Length..])).ToList();
-        if (unexpected.Count > 0)
-            throw saved.Error($"it has tensors of callback '{StateKey}' that the module does not have: {string.Join(", ", unexpected.Select(n => saved.Prefix + n))}");
+        saved.ExpectOnly(module.Keys.Select(k => CurrentPrefix + k).ToHashSet(StringComparer.Ordinal), StateKey!);
         using (var scope = NewDisposeScope())
         using (var noGrad = no_grad())
             _average = module.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope(), StringComparer.Ordinal);

@@ -91,6 +91,18 @@ public sealed class CheckpointTensors
     public CheckpointException Error(string problem) => new(Path, problem);
 
     /// <summary>
+    /// Refuses tensors of callback <paramref name="callback"/> in the file beyond <paramref name="expected"/> (names under
+    /// <see cref="Prefix"/>): a CheckpointException naming them, before anything changes.
+    /// </summary>
+    public void ExpectOnly(ISet<string> expected, string callback)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        var unexpected = Names.Where(n => !expected.Contains(n)).ToList();
+        if (unexpected.Count > 0)
+            throw Error($"it has tensors of callback '{callback}' that the module does not have: {string.Join(", ", unexpected.Select(n => Prefix + n))}");
+    }
+
+    /// <summary>
     /// The tensors of <paramref name="callbacks"/> for a checkpoint of <paramref name="module"/>: each <see cref="ICheckpointTensors"/>
     /// callback's under its prefix, and the module's weights as the callbacks left them (null when no callback replaced any).
     /// A callback that adds tensors without a state key, replaces a weight with one of another dtype or shape, or adds a key
