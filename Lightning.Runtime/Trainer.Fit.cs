@@ -19,7 +19,7 @@ namespace Lightning;
 public sealed partial class Trainer
 {
     private FitLoop? _fit;       // the fit running now
-    private FitLoop? _lastFit;   // the last fit, for SaveCheckpoint and the properties after Fit returns
+    private FitLoop? _lastFit;   // the running or last fit: its progress, optimizer and state stay readable after Fit returns
 
     private void FitCore<TBatch>(ILightningModule<TBatch> model, IEnumerable<TBatch> train, IEnumerable<TBatch>? val, string? ckptPath)
     {
@@ -119,7 +119,7 @@ public sealed partial class Trainer
     /// The profile of the current (or last) fit when <see cref="TrainerOptions.Profiler"/> is <see cref="ProfilerKind.Simple"/>
     /// (Lightning's <c>trainer.profiler</c>), else null: its <see cref="SimpleProfiler.Entries"/> and <see cref="SimpleProfiler.Summary"/>.
     /// </summary>
-    public SimpleProfiler? Profiler => (_fit ?? _lastFit)?.Profiler;
+    public SimpleProfiler? Profiler => _lastFit?.Profiler;
 
     /// <summary>
     /// The end of a profiled fit: the table to the output and <c>profile.csv</c> in the run folder (none under fast_dev_run, which has
@@ -207,7 +207,7 @@ public sealed partial class Trainer
     {
         var module = Module ?? throw new LightningException("SaveCheckpoint: this trainer has not run a module yet (call Fit first).");
         if (!IsGlobalZero) return;   // data-parallel: the ranks hold the same weights; rank 0 writes
-        var fit = _fit ?? _lastFit;
+        var fit = _lastFit;
         if (fit is null) { Checkpoint.Save(path, module); return; }
         long started = _fit?.Profiler is null ? 0 : SimpleProfiler.Now();
         Checkpoint.Save(path, module, fit.State());

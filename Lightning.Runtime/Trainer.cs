@@ -45,13 +45,13 @@ public sealed partial class Trainer
     /// Where the running (or last) fit is: epoch, batch in epoch, global step, iteration, validation state. The fit loop
     /// advances it, a checkpoint saves it; the properties below read it.
     /// </summary>
-    public FitProgress Progress => (_fit ?? _lastFit)?.Progress ?? _noFit;
+    public FitProgress Progress => _lastFit?.Progress ?? _noFit;
 
     /// <summary>The epoch running (or last run), from 0.</summary>
     public int CurrentEpoch => Progress.Epoch;
 
     /// <summary>The checkpoint the running (or last) fit resumed from (Lightning's <c>trainer.ckpt_path</c>), or null; a ModelCheckpoint never deletes it.</summary>
-    public string? CkptPath => (_fit ?? _lastFit)?.CkptPath;
+    public string? CkptPath => _lastFit?.CkptPath;
 
     /// <summary>Optimizer steps taken so far.</summary>
     public long GlobalStep => Progress.GlobalStep;
@@ -76,7 +76,7 @@ public sealed partial class Trainer
     public bool LastEpochValidated => Progress.EpochValidated;
 
     /// <summary>The optimizer of the running (or last) fit.</summary>
-    public torch.optim.Optimizer? Optimizer => (_fit ?? _lastFit)?.Optimizer;
+    public torch.optim.Optimizer? Optimizer => _lastFit?.Optimizer;
 
     /// <summary>The module of the last run.</summary>
     public ILightningModule? Module { get; private set; }
